@@ -1,0 +1,196 @@
+//! Configuration: the TOML file, loaded with errors that point at `PATH:LINE:COL`,
+//! validated, and with the few values that need the machine (the hostname) resolved.
+//!
+//! The schema is in `schema.rs`, the semantic checks in `validate.rs`, and the error
+//! locations come from re-reading the document with spans (`locate.rs`).
+
+mod locate;
+pub mod schema;
+pub mod summary;
+pub mod validate;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use schema::*;
+
+use crate::gesture::GestureTiming;
+use crate::input::Level;
+
+/// Where daas looks for its config when `--config` is not given.
+pub const DEFAULT_PATH: &str = "/etc/daas/config.toml";
+
+/// The config used when there is no file: button on GPIO 17, press → arrival, console.
+pub const BUILT_IN: &str = r#"
+[button]
+pin = 17
+
+[gestures]
+press = "arrival"
+
+[actions.arrival]
+subject = "Doughnuts in the {device}!"
+body = "Fresh doughnuts arrived at {time}. Come and get them."
+cooldown_s = 300
+
+[[sinks]]
+type = "console"
+name = "console"
+"#;
+
+/// What went wrong loading a config.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {}: {source}; give the right file with --config PATH", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// One or more problems, each `PATH:LINE:COL: message`.
+    #[error("{}", join_lines(.0))]
+    Invalid(Vec<Located>),
+}
+
+/// A problem with its place in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Located {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+fn join_lines(problems: &[Located]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A loaded, valid config and where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    /// The file, or `None` for the built-in default.
+    pub path: Option<PathBuf>,
+}
+
+/// Reads and validates the config at `path`.
+pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let config = parse(&text, &path.display().to_string())?;
+    Ok(Loaded {
+        config,
+        path: Some(path.to_path_buf()),
+    })
+}
+
+/// The built-in default config.
+pub fn built_in() -> Loaded {
+    let config = parse(BUILT_IN, "<built-in config>").expect("the built-in config is valid");
+    Loaded { config, path: None }
+}
+
+/// Parses and validates config text; `file` names it in errors.
+pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+    let mut config: Config = toml::from_str(text).map_err(|err| {
+        let (line, column) = err
+            .span()
+            .map(|span| locate::line_column(text, span.start))
+            .unwrap_or((1, 1));
+        ConfigError::Invalid(vec![Located {
+            file: file.to_string(),
+            line,
+            column,
+            message: err.message().trim_end().to_string(),
+        }])
+    })?;
+    let problems = validate::validate(&config);
+    if !problems.is_empty() {
+        let located = problems
+            .into_iter()
+            .map(|problem| {
+                let (line, column) = locate::key_position(text, &problem.path);
+                Located {
+                    file: file.to_string(),
+                    line,
+                    column,
+                    message: problem.message,
+                }
+            })
+            .collect();
+        return Err(ConfigError::Invalid(located));
+    }
+    if config.device.name.is_none() {
+        config.device.name = Some(hostname());
+    }
+    Ok(config)
+}
+
+fn hostname() -> String {
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
+}
+
+impl From<ActiveLevel> for Level {
+    fn from(level: ActiveLevel) -> Level {
+        match level {
+            ActiveLevel::Low => Level::Low,
+            ActiveLevel::High => Level::High,
+        }
+    }
+}
+
+impl Config {
+    /// The name shown in messages.
+    pub fn device_name(&self) -> &str {
+        self.device.name.as_deref().unwrap_or("kitchen")
+    }
+
+    /// Which gestures are enabled and their timing.
+    pub fn gesture_timing(&self) -> GestureTiming {
+        let g = &self.gestures;
+        GestureTiming {
+            long_press: g
+                .long_press
+                .as_ref()
+                .map(|_| Duration::from_millis(g.long_press_ms)),
+            double_gap: g
+                .double_press
+                .as_ref()
+                .map(|_| Duration::from_millis(g.double_press_gap_ms)),
+        }
+    }
+
+    /// The action mapped to a gesture, if any.
+    pub fn action_for(&self, gesture: crate::gesture::GestureKind) -> Option<&str> {
+        use crate::gesture::GestureKind::*;
+        let g = &self.gestures;
+        match gesture {
+            Press => g.press.as_deref(),
+            LongPress => g.long_press.as_deref(),
+            DoublePress => g.double_press.as_deref(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,193 @@
+//! The config file's shape: every table and key, their defaults, and nothing else
+//! (unknown keys are rejected by serde, with the allowed keys named).
+//!
+//! `config.example.toml` documents each key for people; this file is its twin for
+//! the program. Meaning beyond types (ranges, cross references) is in `validate.rs`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// The whole config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub device: Device,
+    #[serde(default)]
+    pub gpio: Gpio,
+    pub button: Button,
+    pub arm_switch: Option<ArmSwitch>,
+    pub gestures: Gestures,
+    #[serde(default)]
+    pub actions: BTreeMap<String, Action>,
+    #[serde(default)]
+    pub sinks: Vec<SinkConfig>,
+}
+
+/// `[device]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Device {
+    /// Shown in messages; the hostname when absent.
+    pub name: Option<String>,
+}
+
+/// `[gpio]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gpio {
+    #[serde(default)]
+    pub backend: GpioBackend,
+    #[serde(default = "default_chip")]
+    pub chip: PathBuf,
+}
+
+impl Default for Gpio {
+    fn default() -> Self {
+        Gpio {
+            backend: GpioBackend::default(),
+            chip: default_chip(),
+        }
+    }
+}
+
+fn default_chip() -> PathBuf {
+    PathBuf::from("/dev/gpiochip0")
+}
+
+/// Which library talks to the pins.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GpioBackend {
+    /// rppal: Raspberry Pi 1–4 (and the Pi 5 through its GPIO character device).
+    #[default]
+    Rppal,
+    /// The Linux GPIO character device through the gpiocdev crate: any Linux board.
+    Gpiocdev,
+}
+
+/// The internal bias resistor of an input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pull {
+    #[default]
+    Up,
+    Down,
+    Off,
+}
+
+/// An electrical level, as written in the config.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActiveLevel {
+    #[default]
+    Low,
+    High,
+}
+
+/// `[button]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Button {
+    pub pin: u32,
+    #[serde(default)]
+    pub pull: Pull,
+    #[serde(default)]
+    pub active: ActiveLevel,
+    #[serde(default = "default_debounce_ms")]
+    pub debounce_ms: u64,
+}
+
+/// `[arm_switch]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArmSwitch {
+    pub pin: u32,
+    #[serde(default)]
+    pub pull: Pull,
+    #[serde(default)]
+    pub active: ActiveLevel,
+    #[serde(default = "default_debounce_ms")]
+    pub debounce_ms: u64,
+}
+
+fn default_debounce_ms() -> u64 {
+    20
+}
+
+/// `[gestures]`: gesture → action name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gestures {
+    pub press: Option<String>,
+    pub long_press: Option<String>,
+    pub double_press: Option<String>,
+    #[serde(default = "default_long_press_ms")]
+    pub long_press_ms: u64,
+    #[serde(default = "default_double_press_gap_ms")]
+    pub double_press_gap_ms: u64,
+}
+
+fn default_long_press_ms() -> u64 {
+    1500
+}
+
+fn default_double_press_gap_ms() -> u64 {
+    400
+}
+
+/// `[actions.NAME]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    pub subject: String,
+    pub body: String,
+    /// A second trigger within this many seconds is ignored.
+    #[serde(default)]
+    pub cooldown_s: u64,
+}
+
+/// `[[sinks]]`: where announcements go.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SinkConfig {
+    Console(ConsoleSinkConfig),
+}
+
+impl SinkConfig {
+    /// The sink's unique name.
+    pub fn name(&self) -> &str {
+        match self {
+            SinkConfig::Console(c) => &c.name,
+        }
+    }
+
+    /// The sink's `type` as written in the config.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            SinkConfig::Console(_) => "console",
+        }
+    }
+
+    /// How long one send may take before it counts as failed (retryable).
+    pub fn timeout_s(&self) -> u64 {
+        match self {
+            SinkConfig::Console(c) => c.timeout_s,
+        }
+    }
+}
+
+/// `type = "console"`: prints announcements on standard output.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSinkConfig {
+    pub name: String,
+    #[serde(default = "default_timeout_s")]
+    pub timeout_s: u64,
+}
+
+fn default_timeout_s() -> u64 {
+    10
+}

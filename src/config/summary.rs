@@ -1,0 +1,79 @@
+//! The summary `daas check` prints: what the config makes the device do, in a few
+//! lines, with secrets redacted (sinks show only their name, type and timeout).
+
+use std::fmt::Write;
+
+use super::schema::{ActiveLevel, Config, GpioBackend, Pull};
+use crate::gesture::GestureKind;
+
+fn pull(p: Pull) -> &'static str {
+    match p {
+        Pull::Up => "up",
+        Pull::Down => "down",
+        Pull::Off => "off",
+    }
+}
+
+fn active(a: ActiveLevel) -> &'static str {
+    match a {
+        ActiveLevel::Low => "low",
+        ActiveLevel::High => "high",
+    }
+}
+
+/// `ok` and one line per input, gesture and sink.
+pub fn summary(c: &Config) -> String {
+    let mut out = String::from("ok\n");
+    // Writing to a String cannot fail.
+    let _ = writeln!(out, "device: {}", c.device_name());
+    let backend = match c.gpio.backend {
+        GpioBackend::Rppal => "rppal".to_string(),
+        GpioBackend::Gpiocdev => format!("gpiocdev on {}", c.gpio.chip.display()),
+    };
+    let _ = writeln!(out, "gpio: {backend}");
+    let b = &c.button;
+    let _ = writeln!(
+        out,
+        "button: GPIO {} (pull {}, active {}, debounce {} ms)",
+        b.pin,
+        pull(b.pull),
+        active(b.active),
+        b.debounce_ms
+    );
+    match &c.arm_switch {
+        Some(a) => {
+            let _ = writeln!(
+                out,
+                "arm switch: GPIO {} (pull {}, active {})",
+                a.pin,
+                pull(a.pull),
+                active(a.active)
+            );
+        }
+        None => out.push_str("arm switch: none (always armed)\n"),
+    }
+    for kind in [
+        GestureKind::Press,
+        GestureKind::LongPress,
+        GestureKind::DoublePress,
+    ] {
+        if let Some(action) = c.action_for(kind) {
+            let cooldown = c.actions.get(action).map_or(0, |a| a.cooldown_s);
+            let _ = writeln!(
+                out,
+                "gesture: {} → {action} (cooldown {cooldown} s)",
+                kind.name()
+            );
+        }
+    }
+    for sink in &c.sinks {
+        let _ = writeln!(
+            out,
+            "sink: {} ({}, timeout {} s)",
+            sink.name(),
+            sink.type_name(),
+            sink.timeout_s()
+        );
+    }
+    out
+}

@@ -1,0 +1,157 @@
+//! Config loading: good files, and errors that name file, line, column and the fix.
+
+use super::*;
+
+fn err(text: &str) -> String {
+    match parse(text, "c.toml") {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(err) => err.to_string(),
+    }
+}
+
+const MINIMAL: &str = r#"
+[button]
+pin = 17
+
+[gestures]
+press = "arrival"
+
+[actions.arrival]
+subject = "Doughnuts!"
+body = "At {time}."
+
+[[sinks]]
+type = "console"
+name = "console"
+"#;
+
+#[test]
+fn minimal_config_gets_documented_defaults() {
+    let c = parse(MINIMAL, "c.toml").expect("valid");
+    assert_eq!(c.gpio.backend, GpioBackend::Rppal);
+    assert_eq!(c.button.pull, Pull::Up);
+    assert_eq!(c.button.active, ActiveLevel::Low);
+    assert_eq!(c.button.debounce_ms, 20);
+    assert_eq!(c.gestures.long_press_ms, 1500);
+    assert!(c.arm_switch.is_none());
+    assert!(!c.device_name().is_empty(), "defaults to the hostname");
+}
+
+#[test]
+fn built_in_config_is_valid() {
+    let c = built_in().config;
+    assert_eq!(c.button.pin, 17);
+    assert_eq!(
+        c.action_for(crate::gesture::GestureKind::Press),
+        Some("arrival")
+    );
+}
+
+#[test]
+fn misspelt_key_names_place_and_allowed_keys() {
+    let text = MINIMAL.replace("pin = 17", "pin = 17\ndebounce = 5");
+    assert_eq!(
+        err(&text),
+        "c.toml:4:1: unknown field `debounce`, expected one of `pin`, `pull`, `active`, `debounce_ms`"
+    );
+}
+
+#[test]
+fn wrong_enum_value_lists_the_choices() {
+    let text = MINIMAL.replace("pin = 17", "pin = 17\npull = \"sideways\"");
+    let e = err(&text);
+    assert!(
+        e.starts_with("c.toml:4:8: unknown variant `sideways`"),
+        "{e}"
+    );
+    assert!(e.contains("`up`, `down`, `off`"), "{e}");
+}
+
+#[test]
+fn two_inputs_on_one_pin_name_both_keys() {
+    let text = format!("{MINIMAL}\n[arm_switch]\npin = 17\n");
+    assert_eq!(
+        err(&text),
+        "c.toml:17:1: `arm_switch.pin` and `button.pin` are both GPIO 17; each input needs its own pin"
+    );
+}
+
+#[test]
+fn pins_must_be_on_the_header() {
+    let e = err(&MINIMAL.replace("pin = 17", "pin = 40"));
+    assert_eq!(
+        e,
+        "c.toml:3:1: `button.pin` = 40 is not a GPIO on the Pi's header; use a BCM GPIO number 0..=27 (GPIO 17 is physical pin 11)"
+    );
+}
+
+#[test]
+fn gesture_must_name_a_defined_action() {
+    let e = err(&MINIMAL.replace("press = \"arrival\"", "press = \"arival\""));
+    assert_eq!(
+        e,
+        "c.toml:6:1: `gestures.press` names action \"arival\", which has no [actions.arival] table; defined actions are \"arrival\""
+    );
+}
+
+#[test]
+fn unknown_placeholder_is_named() {
+    let e = err(&MINIMAL.replace("At {time}.", "At {hour}."));
+    assert!(
+        e.starts_with("c.toml:10:1: `actions.arrival.body`: unknown placeholder `{hour}`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn durations_out_of_range_say_the_range() {
+    let e = err(&MINIMAL.replace("pin = 17", "pin = 17\ndebounce_ms = 0"));
+    assert_eq!(
+        e,
+        "c.toml:4:1: `button.debounce_ms` = 0 is out of range; use 1..=1000 milliseconds"
+    );
+    let e = err(&MINIMAL.replace(
+        "press = \"arrival\"",
+        "press = \"arrival\"\nlong_press_ms = 50",
+    ));
+    assert!(
+        e.contains("`gestures.long_press_ms` = 50 is out of range"),
+        "{e}"
+    );
+}
+
+#[test]
+fn sink_names_are_unique() {
+    let text = format!("{MINIMAL}\n[[sinks]]\ntype = \"console\"\nname = \"console\"\n");
+    let e = err(&text);
+    assert_eq!(
+        e,
+        "c.toml:18:1: sink name \"console\" is used by sinks 1 and 2; sink names must be unique"
+    );
+}
+
+#[test]
+fn unknown_sink_type_is_named() {
+    let e = err(&MINIMAL.replace("type = \"console\"", "type = \"pager\""));
+    assert!(e.contains("unknown variant `pager`"), "{e}");
+}
+
+#[test]
+fn no_sinks_and_no_gestures_are_errors() {
+    let text = MINIMAL.replace("[[sinks]]\ntype = \"console\"\nname = \"console\"\n", "");
+    assert!(err(&text).contains("no [[sinks]] entry"));
+    let text = MINIMAL.replace("press = \"arrival\"", "");
+    assert!(err(&text).contains("no gesture is mapped"));
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = MINIMAL.replace("pin = 17", "pin = 30\ndebounce_ms = 5000");
+    assert_eq!(err(&text).lines().count(), 2);
+}
+
+#[test]
+fn example_config_is_valid() {
+    let text = include_str!("../../config.example.toml");
+    parse(text, "config.example.toml").expect("config.example.toml must always pass");
+}

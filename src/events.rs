@@ -1,0 +1,213 @@
+//! Event lines: what `replay` prints and `run --events` writes, one JSON object per
+//! line (the format is a contract, see DESIGN.md).
+
+use std::time::Duration;
+
+use serde::{Serialize, Serializer};
+
+use crate::gesture::GestureKind;
+
+/// Why a gesture did not become an announcement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ignored {
+    Disarmed,
+    Cooldown,
+}
+
+impl Ignored {
+    pub fn name(self) -> &'static str {
+        match self {
+            Ignored::Disarmed => "disarmed",
+            Ignored::Cooldown => "cooldown",
+        }
+    }
+}
+
+/// How one delivery of an announcement to one sink ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered,
+    Retrying,
+    Failed,
+    Expired,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Delivered => "delivered",
+            Outcome::Retrying => "retrying",
+            Outcome::Failed => "failed",
+            Outcome::Expired => "expired",
+        }
+    }
+}
+
+/// Something that happened, on the monotonic time line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Gesture {
+        at: Duration,
+        gesture: GestureKind,
+        /// The mapped action, `None` when the gesture is not mapped.
+        action: Option<String>,
+        first_edge: Duration,
+        ignored: Option<Ignored>,
+    },
+    Arm {
+        at: Duration,
+        armed: bool,
+    },
+    Delivery {
+        at: Duration,
+        announcement: String,
+        sink: String,
+        outcome: Outcome,
+        attempt: u32,
+    },
+}
+
+/// Milliseconds since the origin: a whole number when it is one, else a fraction.
+struct Millis(Duration);
+
+impl Serialize for Millis {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let nanos = self.0.as_nanos();
+        if nanos % 1_000_000 == 0 {
+            s.serialize_u64((nanos / 1_000_000) as u64)
+        } else {
+            // Microsecond precision is plenty for a button.
+            s.serialize_f64((nanos as f64 / 1_000.0).round() / 1_000.0)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct GestureLine<'a> {
+    t_ms: Millis,
+    r#type: &'static str,
+    gesture: &'static str,
+    action: Option<&'a str>,
+    edge_t_ms: Millis,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignored: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct ArmLine {
+    t_ms: Millis,
+    r#type: &'static str,
+    armed: bool,
+}
+
+#[derive(Serialize)]
+struct DeliveryLine<'a> {
+    t_ms: Millis,
+    r#type: &'static str,
+    announcement: &'a str,
+    sink: &'a str,
+    outcome: &'static str,
+    attempt: u32,
+}
+
+impl Event {
+    /// The event as one JSON line (without the newline), times relative to `origin`.
+    pub fn to_line(&self, origin: Duration) -> String {
+        let since = |t: Duration| Millis(t.saturating_sub(origin));
+        let line = match self {
+            Event::Gesture {
+                at,
+                gesture,
+                action,
+                first_edge,
+                ignored,
+            } => serde_json::to_string(&GestureLine {
+                t_ms: since(*at),
+                r#type: "gesture",
+                gesture: gesture.name(),
+                action: action.as_deref(),
+                edge_t_ms: since(*first_edge),
+                ignored: ignored.map(Ignored::name),
+            }),
+            Event::Arm { at, armed } => serde_json::to_string(&ArmLine {
+                t_ms: since(*at),
+                r#type: "arm",
+                armed: *armed,
+            }),
+            Event::Delivery {
+                at,
+                announcement,
+                sink,
+                outcome,
+                attempt,
+            } => serde_json::to_string(&DeliveryLine {
+                t_ms: since(*at),
+                r#type: "delivery",
+                announcement,
+                sink,
+                outcome: outcome.name(),
+                attempt: *attempt,
+            }),
+        };
+        // Serialising these plain structs cannot fail.
+        line.unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gesture_line_matches_the_contract() {
+        let e = Event::Gesture {
+            at: Duration::from_millis(1120),
+            gesture: GestureKind::Press,
+            action: Some("arrival".into()),
+            first_edge: Duration::from_micros(1_100_500),
+            ignored: None,
+        };
+        assert_eq!(
+            e.to_line(Duration::from_millis(100)),
+            r#"{"t_ms":1020,"type":"gesture","gesture":"press","action":"arrival","edge_t_ms":1000.5}"#
+        );
+    }
+
+    #[test]
+    fn ignored_and_unmapped_gestures_say_so() {
+        let e = Event::Gesture {
+            at: Duration::from_millis(20),
+            gesture: GestureKind::LongPress,
+            action: None,
+            first_edge: Duration::ZERO,
+            ignored: Some(Ignored::Disarmed),
+        };
+        assert_eq!(
+            e.to_line(Duration::ZERO),
+            r#"{"t_ms":20,"type":"gesture","gesture":"long_press","action":null,"edge_t_ms":0,"ignored":"disarmed"}"#
+        );
+    }
+
+    #[test]
+    fn arm_and_delivery_lines() {
+        let arm = Event::Arm {
+            at: Duration::from_millis(5),
+            armed: true,
+        };
+        assert_eq!(
+            arm.to_line(Duration::ZERO),
+            r#"{"t_ms":5,"type":"arm","armed":true}"#
+        );
+        let d = Event::Delivery {
+            at: Duration::from_millis(7),
+            announcement: "a1".into(),
+            sink: "console".into(),
+            outcome: Outcome::Delivered,
+            attempt: 1,
+        };
+        assert_eq!(
+            d.to_line(Duration::ZERO),
+            r#"{"t_ms":7,"type":"delivery","announcement":"a1","sink":"console","outcome":"delivered","attempt":1}"#
+        );
+    }
+}

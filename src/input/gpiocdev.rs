@@ -1,0 +1,124 @@
+//! The gpiocdev backend: the Linux GPIO character device (`/dev/gpiochipN`) through
+//! the maintained gpiocdev crate. For the Pi 5 and later, and any other Linux board.
+//!
+//! Both inputs are one line request; tokio waits on its file descriptor, so the
+//! daemon sleeps in the kernel until an edge. Edges carry the kernel's
+//! CLOCK_MONOTONIC timestamp, the daemon's time line.
+
+use std::time::Duration;
+
+use gpiocdev::line::{Bias, EdgeDetection, EdgeKind, Value};
+use gpiocdev::tokio::AsyncRequest;
+
+use super::{BoxFuture, Edge, EdgeSource, InputError, InputId, Level, StartingLevels};
+use crate::config::{Config, Pull};
+
+/// The open line request.
+pub struct GpiocdevSource {
+    request: AsyncRequest,
+    button_line: u32,
+    starting: StartingLevels,
+}
+
+fn bias(pull: Pull) -> Bias {
+    match pull {
+        Pull::Up => Bias::PullUp,
+        Pull::Down => Bias::PullDown,
+        Pull::Off => Bias::Disabled,
+    }
+}
+
+fn level(value: Value) -> Level {
+    // No active-low flag is set, so active means electrically high.
+    match value {
+        Value::Active => Level::High,
+        Value::Inactive => Level::Low,
+    }
+}
+
+fn chip_error(chip: &str, err: gpiocdev::Error) -> InputError {
+    match err {
+        gpiocdev::Error::GpioChip(path, kind) => InputError::Chip {
+            chip: path.display().to_string(),
+            source: std::io::Error::other(kind.to_string()),
+        },
+        other => InputError::Gpio(format!(
+            "{chip}: {other}; check that the pins are free (`gpioinfo` shows who holds them) and that this user may open {chip} (the `gpio` group)"
+        )),
+    }
+}
+
+impl GpiocdevSource {
+    /// Requests the button and arm switch lines on the configured chip.
+    pub fn open(config: &Config) -> Result<GpiocdevSource, InputError> {
+        let chip = config.gpio.chip.display().to_string();
+        if let Err(source) = std::fs::metadata(&config.gpio.chip) {
+            return Err(InputError::Chip { chip, source });
+        }
+        let mut builder = gpiocdev::Request::builder();
+        builder.on_chip(&config.gpio.chip).with_consumer("daas");
+        builder
+            .with_line(config.button.pin)
+            .as_input()
+            .with_bias(bias(config.button.pull))
+            .with_edge_detection(EdgeDetection::BothEdges);
+        if let Some(arm) = &config.arm_switch {
+            builder
+                .with_line(arm.pin)
+                .as_input()
+                .with_bias(bias(arm.pull))
+                .with_edge_detection(EdgeDetection::BothEdges);
+        }
+        let request = builder.request().map_err(|e| chip_error(&chip, e))?;
+        let read = |line: u32| {
+            request
+                .value(line)
+                .map(level)
+                .map_err(|e| chip_error(&chip, e))
+        };
+        let starting = StartingLevels {
+            button: read(config.button.pin)?,
+            arm: config
+                .arm_switch
+                .as_ref()
+                .map(|arm| read(arm.pin))
+                .transpose()?,
+        };
+        Ok(GpiocdevSource {
+            request: AsyncRequest::new(request),
+            button_line: config.button.pin,
+            starting,
+        })
+    }
+}
+
+impl EdgeSource for GpiocdevSource {
+    fn starting_levels(&self) -> StartingLevels {
+        self.starting
+    }
+
+    fn next_edge(&mut self) -> BoxFuture<'_, Option<Result<Edge, InputError>>> {
+        Box::pin(async move {
+            let event = match self.request.read_edge_event().await {
+                Ok(event) => event,
+                Err(err) => {
+                    return Some(Err(InputError::Gpio(format!("reading a GPIO edge: {err}"))));
+                }
+            };
+            let input = if event.offset == self.button_line {
+                InputId::Button
+            } else {
+                InputId::Arm
+            };
+            let level = match event.kind {
+                EdgeKind::Rising => Level::High,
+                EdgeKind::Falling => Level::Low,
+            };
+            Some(Ok(Edge {
+                input,
+                level,
+                at: Duration::from_nanos(event.timestamp_ns),
+            }))
+        })
+    }
+}

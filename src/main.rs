@@ -1,0 +1,208 @@
+//! The `daas` command line: parse, load config, call the library, map errors to exit
+//! codes (0 ok, 1 runtime failure, 2 bad usage or configuration). No logic lives here.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use daas::config::{self, Loaded};
+use daas::daemon::{self, RunOptions};
+use daas::input::trace::Trace;
+use daas::{gesture::GestureKind, logging, notify, replay};
+
+#[derive(Parser)]
+#[command(
+    name = "daas",
+    version,
+    about = "Doughnuts-as-a-Service: one button tells the lab the doughnuts are here"
+)]
+struct Cli {
+    /// Log level: error, warn, info, debug or trace (default: RUST_LOG, else info)
+    #[arg(long, global = true, value_name = "LEVEL")]
+    log_level: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon: watch the button and announce
+    Run {
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+        /// Use a simulated button on stdin instead of GPIO
+        #[arg(long)]
+        simulate: bool,
+        /// Write event lines (JSON) to PATH, or `-` for stdout
+        #[arg(long, value_name = "PATH")]
+        events: Option<PathBuf>,
+    },
+    /// Check a config file and summarise it
+    Check {
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+    },
+    /// Play a trace file through debounce, gestures and announce decisions; sends nothing
+    Replay {
+        /// CSV trace: t_ms,input,level
+        trace: PathBuf,
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+    },
+    /// Announce ACTION through every sink now and show how each went
+    Notify {
+        /// The action to announce (default: the one mapped to `press`)
+        action: Option<String>,
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+    },
+}
+
+/// A failure and its exit code.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+fn usage(error: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        code: 2,
+        error: error.into(),
+    }
+}
+
+fn runtime(error: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        code: 1,
+        error: error.into(),
+    }
+}
+
+/// Loads `--config`, or the default path; with `fallback`, the built-in config when
+/// no path was given and the default file does not exist.
+fn load_config(path: Option<&Path>, fallback: bool) -> Result<Loaded, Failure> {
+    let default = Path::new(config::DEFAULT_PATH);
+    match path {
+        Some(path) => config::load(path).map_err(usage),
+        None if fallback && !default.exists() => {
+            log::info!(
+                "no {} found; using the built-in config (button on GPIO 17, press → arrival, console)",
+                config::DEFAULT_PATH
+            );
+            Ok(config::built_in())
+        }
+        None => config::load(default).map_err(usage),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+        }
+    };
+    logging::init(cli.log_level.as_deref());
+    match dispatch(cli.command) {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("daas: {:#}", failure.error);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<ExitCode, Failure> {
+    match command {
+        Command::Run {
+            config,
+            simulate,
+            events,
+        } => run(config.as_deref(), simulate, events.as_deref()),
+        Command::Check { config } => check(config.as_deref()),
+        Command::Replay { trace, config } => replay_trace(&trace, config.as_deref()),
+        Command::Notify { action, config } => notify_now(action, config.as_deref()),
+    }
+}
+
+fn runtime_builder() -> Result<tokio::runtime::Runtime, Failure> {
+    // One thread: the Pi has little to do, and idle must cost nothing.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+        .map_err(runtime)
+}
+
+fn run(config: Option<&Path>, simulate: bool, events: Option<&Path>) -> Result<ExitCode, Failure> {
+    let loaded = load_config(config, simulate)?;
+    let events: Option<Box<dyn Write + Send>> = match events {
+        None => None,
+        Some(path) if path == Path::new("-") => Some(Box::new(std::io::stdout())),
+        Some(path) => Some(Box::new(BufWriter::new(
+            File::create(path)
+                .with_context(|| format!("cannot create the events file {}", path.display()))
+                .map_err(usage)?,
+        ))),
+    };
+    let options = RunOptions { simulate, events };
+    runtime_builder()?
+        .block_on(daemon::run(loaded.config, options))
+        .map_err(runtime)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(path: Option<&Path>) -> Result<ExitCode, Failure> {
+    let loaded = load_config(path, false)?;
+    print!("{}", config::summary::summary(&loaded.config));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn replay_trace(trace_path: &Path, config: Option<&Path>) -> Result<ExitCode, Failure> {
+    let loaded = load_config(config, true)?;
+    let text = std::fs::read_to_string(trace_path)
+        .with_context(|| format!("cannot read trace {}", trace_path.display()))
+        .map_err(usage)?;
+    let trace = Trace::parse(&text)
+        .map_err(|err| usage(anyhow::anyhow!("{}:{err}", trace_path.display())))?;
+    let mut out = std::io::stdout().lock();
+    for event in replay::replay(&loaded.config, &trace) {
+        writeln!(out, "{}", event.to_line(std::time::Duration::ZERO))
+            .context("writing to stdout")
+            .map_err(runtime)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn notify_now(action: Option<String>, config: Option<&Path>) -> Result<ExitCode, Failure> {
+    let loaded = load_config(config, true)?;
+    let c = &loaded.config;
+    let action = match action.or_else(|| c.action_for(GestureKind::Press).map(str::to_string)) {
+        Some(action) => action,
+        None => {
+            return Err(usage(anyhow::anyhow!(
+                "no action given and none is mapped to `press`; name one: daas notify ACTION"
+            )));
+        }
+    };
+    let Some(announcement) = notify::announcement_now(c, &action) else {
+        let defined: Vec<_> = c.actions.keys().map(String::as_str).collect();
+        return Err(usage(anyhow::anyhow!(
+            "action \"{action}\" is not defined; defined actions: {}",
+            defined.join(", ")
+        )));
+    };
+    let reports = runtime_builder()?.block_on(notify::notify(c, announcement));
+    println!("{}", notify::table(&reports));
+    let failed = reports.iter().any(|r| r.result.is_err());
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

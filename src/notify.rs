@@ -1,0 +1,55 @@
+//! `daas notify`: announce an action now, through every sink, and show how each went.
+//! The way to test a new sink's config without walking to the kitchen.
+
+use std::sync::Arc;
+
+use comfy_table::Table;
+
+use crate::announce::{self, Announcement};
+use crate::config::Config;
+use crate::dispatch::{Dispatcher, Report};
+use crate::sinks;
+
+/// Sends `announcement` to every sink concurrently and returns the reports in
+/// config order.
+pub async fn notify(config: &Config, announcement: Announcement) -> Vec<Report> {
+    let mut dispatcher = Dispatcher::new(sinks::from_config(config));
+    dispatcher.send(Arc::new(announcement));
+    let mut reports = Vec::new();
+    while let Some(report) = dispatcher.next_report().await {
+        reports.push(report);
+    }
+    let position = |name: &str| config.sinks.iter().position(|s| s.name() == name);
+    reports.sort_by_key(|r| position(&r.sink));
+    reports
+}
+
+/// The announcement `daas notify ACTION` sends, made now.
+pub fn announcement_now(config: &Config, action: &str) -> Option<Announcement> {
+    announce::make(
+        config,
+        action,
+        &jiff::ZonedDateTime::now(),
+        announce::new_id(),
+    )
+}
+
+/// The result table: sink, type, result, milliseconds.
+pub fn table(reports: &[Report]) -> String {
+    let mut table = Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(["sink", "type", "result", "ms"]);
+    for r in reports {
+        let result = match &r.result {
+            Ok(()) => "delivered".to_string(),
+            Err(err) => format!("failed: {err}"),
+        };
+        table.add_row([
+            r.sink.clone(),
+            r.kind.to_string(),
+            result,
+            r.elapsed.as_millis().to_string(),
+        ]);
+    }
+    table.to_string()
+}

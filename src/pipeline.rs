@@ -1,0 +1,194 @@
+//! The pure chain from edges to decisions: debounce → gestures (with the arm gate) →
+//! announce decisions (cooldown). The daemon drives it on real time, `replay` on a
+//! trace's virtual time; both get the same [`Event`]s.
+//!
+//! It owns the order of deadlines. One subtlety: a gesture deadline (the end of the
+//! double-press gap, the long-press hold) is not served while the button's debouncer
+//! holds an unsettled edge that started before it, because that edge may turn out to
+//! be the press or release that decides the gesture. Time is judged by when the person
+//! acted (the first edge), not by when the debouncer could be sure.
+
+use std::time::Duration;
+
+use crate::announce::Cooldown;
+use crate::config::Config;
+use crate::debounce::Debouncer;
+use crate::events::{Event, Ignored};
+use crate::gesture::{Gesture, GestureMachine};
+use crate::input::{Edge, InputId, Level, StartingLevels};
+
+/// A debounced input and the level that means "on" (pressed, armed).
+#[derive(Debug, Clone)]
+struct DebouncedInput {
+    debouncer: Debouncer,
+    active: Level,
+}
+
+/// What is due next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Due {
+    Arm(Duration),
+    Button(Duration),
+    Gesture(Duration),
+}
+
+impl Due {
+    fn at(self) -> Duration {
+        match self {
+            Due::Arm(t) | Due::Button(t) | Due::Gesture(t) => t,
+        }
+    }
+}
+
+/// Edges in, events out.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    config: Config,
+    button: DebouncedInput,
+    arm: Option<DebouncedInput>,
+    gestures: GestureMachine,
+    cooldown: Cooldown,
+    /// The latest time seen; edges are never processed before it.
+    now: Duration,
+    fired: Vec<Gesture>,
+}
+
+impl Pipeline {
+    /// A pipeline at rest at time `origin`, with the inputs at their starting levels.
+    pub fn new(config: &Config, start: StartingLevels, origin: Duration) -> Self {
+        let button = DebouncedInput {
+            debouncer: Debouncer::new(
+                start.button,
+                Duration::from_millis(config.button.debounce_ms),
+            ),
+            active: config.button.active.into(),
+        };
+        let arm = config.arm_switch.as_ref().map(|arm| {
+            let active: Level = arm.active.into();
+            DebouncedInput {
+                debouncer: Debouncer::new(
+                    start.arm.unwrap_or(active.flipped()),
+                    Duration::from_millis(arm.debounce_ms),
+                ),
+                active,
+            }
+        });
+        let armed = arm.as_ref().is_none_or(|a| a.debouncer.level() == a.active);
+        Pipeline {
+            config: config.clone(),
+            button,
+            arm,
+            gestures: GestureMachine::new(config.gesture_timing(), armed),
+            cooldown: Cooldown::default(),
+            now: origin,
+            fired: Vec::new(),
+        }
+    }
+
+    /// Whether the button is armed now.
+    pub fn armed(&self) -> bool {
+        self.gestures.armed()
+    }
+
+    /// A raw edge. Serves every deadline up to the edge's time first.
+    pub fn edge(&mut self, edge: Edge, out: &mut Vec<Event>) {
+        let at = edge.at.max(self.now);
+        self.advance(at, out);
+        match edge.input {
+            InputId::Button => self.button.debouncer.edge(edge.level, at),
+            InputId::Arm => {
+                if let Some(arm) = &mut self.arm {
+                    arm.debouncer.edge(edge.level, at);
+                }
+            }
+        }
+    }
+
+    /// When [`advance`](Self::advance) has something to do next.
+    pub fn deadline(&self) -> Option<Duration> {
+        self.next_due().map(Due::at)
+    }
+
+    /// Serves every deadline up to `now`, in time order.
+    pub fn advance(&mut self, now: Duration, out: &mut Vec<Event>) {
+        while let Some(due) = self.next_due().filter(|due| due.at() <= now) {
+            self.now = self.now.max(due.at());
+            match due {
+                Due::Arm(t) => {
+                    let Some(arm) = &mut self.arm else { continue };
+                    if let Some(accepted) = arm.debouncer.settle(t) {
+                        let armed = accepted.level == arm.active;
+                        self.gestures.on_arm(armed);
+                        out.push(Event::Arm { at: t, armed });
+                    }
+                }
+                Due::Button(t) => {
+                    if let Some(accepted) = self.button.debouncer.settle(t) {
+                        if accepted.level == self.button.active {
+                            self.gestures
+                                .on_press(accepted.first_edge, t, &mut self.fired);
+                        } else {
+                            self.gestures
+                                .on_release(accepted.first_edge, t, &mut self.fired);
+                        }
+                    }
+                }
+                Due::Gesture(t) => self.gestures.on_deadline(t, &mut self.fired),
+            }
+            self.decide(out);
+        }
+        self.now = self.now.max(now);
+    }
+
+    /// Serves every remaining deadline (the end of a trace).
+    pub fn finish(&mut self, out: &mut Vec<Event>) {
+        while let Some(deadline) = self.deadline() {
+            self.advance(deadline, out);
+        }
+    }
+
+    fn next_due(&self) -> Option<Due> {
+        let arm = self
+            .arm
+            .as_ref()
+            .and_then(|a| a.debouncer.deadline())
+            .map(Due::Arm);
+        let button = self.button.debouncer.deadline().map(Due::Button);
+        let gesture = self.gestures.deadline().filter(|&deadline| {
+            self.button
+                .debouncer
+                .pending_since()
+                .is_none_or(|first| first > deadline)
+        });
+        // Ties go to the arm switch, then the button, then gestures.
+        [arm, button, gesture.map(Due::Gesture)]
+            .into_iter()
+            .flatten()
+            .min_by_key(|due| due.at())
+    }
+
+    /// Turns fired gestures into events: ignored when disarmed or cooling down.
+    fn decide(&mut self, out: &mut Vec<Event>) {
+        for gesture in self.fired.drain(..) {
+            let action = self.config.action_for(gesture.kind).map(str::to_string);
+            let ignored = if gesture.disarmed {
+                Some(Ignored::Disarmed)
+            } else {
+                action.as_deref().and_then(|name| {
+                    let cooldown = self.config.actions.get(name).map_or(0, |a| a.cooldown_s);
+                    let admitted =
+                        self.cooldown
+                            .admit(name, Duration::from_secs(cooldown), gesture.at);
+                    (!admitted).then_some(Ignored::Cooldown)
+                })
+            };
+            out.push(Event::Gesture {
+                at: gesture.at,
+                gesture: gesture.kind,
+                action,
+                first_edge: gesture.first_edge,
+                ignored,
+            });
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! The console sink: prints announcements on standard output. It is what a newcomer
+//! sees on a laptop, and a log of announcements on the Pi (stdout goes to the journal).
+
+use std::io::Write;
+
+use super::{SendError, Sink};
+use crate::announce::Announcement;
+use crate::input::BoxFuture;
+
+pub struct ConsoleSink {
+    name: String,
+}
+
+impl ConsoleSink {
+    pub fn new(name: &str) -> Self {
+        ConsoleSink {
+            name: name.to_string(),
+        }
+    }
+}
+
+/// The announcement as people read it on a terminal.
+pub fn format(announcement: &Announcement) -> String {
+    format!("🍩 {}\n   {}\n", announcement.subject, announcement.body)
+}
+
+impl Sink for ConsoleSink {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn kind(&self) -> &'static str {
+        "console"
+    }
+
+    fn send<'a>(&'a self, announcement: &'a Announcement) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            let text = format(announcement);
+            // One write of the whole text, so it never interleaves with event lines.
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|err| SendError::Permanent {
+                    message: format!("cannot write to standard output: {err}"),
+                })
+        })
+    }
+}

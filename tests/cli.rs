@@ -1,0 +1,324 @@
+//! The built binary on good and bad input: `check`, `run --simulate` with scripted
+//! stdin, `notify`, and the errors people see (exit codes and messages).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn daas() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_daas"));
+    c.env_remove("RUST_LOG").env_remove("JOURNAL_STREAM");
+    c
+}
+
+fn example() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config.example.toml")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs `daas run --simulate --events -` with `script` on stdin.
+fn simulate(config: Option<&std::path::Path>, script: &str) -> Output {
+    let mut cmd = daas();
+    cmd.args(["run", "--simulate", "--events", "-"]);
+    if let Some(config) = config {
+        cmd.arg("--config").arg(config);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("daas runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes())
+        .expect("write script");
+    child.wait_with_output().expect("daas exits")
+}
+
+fn event_lines(out: &Output) -> Vec<serde_json::Value> {
+    text(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn write_config(dir: &tempfile::TempDir, text: &str) -> PathBuf {
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+#[test]
+fn check_accepts_the_example_and_summarises_it() {
+    let out = daas()
+        .args(["check", "--config"])
+        .arg(example())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("ok\n"), "{stdout}");
+    assert!(
+        stdout.contains("button: GPIO 17 (pull up, active low, debounce 20 ms)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("gesture: press → arrival (cooldown 300 s)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("sink: console (console, timeout 10 s)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_names_a_misspelt_key_with_file_line_column_and_allowed_keys() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = std::fs::read_to_string(example())
+        .expect("example")
+        .replacen("debounce_ms = 20", "debounse_ms = 20", 1);
+    let path = write_config(&dir, &bad);
+    let out = daas()
+        .args(["check", "--config"])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    let line = bad
+        .lines()
+        .position(|l| l.starts_with("debounse_ms"))
+        .expect("line")
+        + 1;
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "daas: {}:{line}:1: unknown field `debounse_ms`, expected one of `pin`, `pull`, `active`, `debounce_ms`",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn check_names_both_keys_of_a_shared_pin() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = std::fs::read_to_string(example())
+        .expect("example")
+        .replace("pin = 27", "pin = 17");
+    let path = write_config(&dir, &bad);
+    let out = daas()
+        .args(["check", "--config"])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("`arm_switch.pin` and `button.pin` are both GPIO 17"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("{}:", path.display())), "{stderr}");
+}
+
+#[test]
+fn check_of_a_missing_file_exits_2() {
+    let out = daas()
+        .args(["check", "--config", "/nonexistent/daas.toml"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot read config /nonexistent/daas.toml"));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let out = daas().args(["frobnicate"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let out = daas()
+        .args(["run", "--simulate", "--nonsense"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn simulated_press_announces_and_delivers_to_the_console() {
+    let out = simulate(None, "press\nwait 200\nquit\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let events = event_lines(&out);
+    let gesture = events
+        .iter()
+        .find(|e| e["type"] == "gesture")
+        .expect("a gesture line");
+    assert_eq!(gesture["gesture"], "press");
+    assert_eq!(gesture["action"], "arrival");
+    assert!(gesture.get("ignored").is_none());
+    let delivery = events
+        .iter()
+        .find(|e| e["type"] == "delivery")
+        .expect("a delivery line");
+    assert_eq!(delivery["sink"], "console");
+    assert_eq!(delivery["outcome"], "delivered");
+    assert_eq!(delivery["attempt"], 1);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("Fresh doughnuts arrived at"),
+        "the console sink printed: {stdout}"
+    );
+}
+
+#[test]
+fn simulated_arm_switch_and_long_press_follow_the_config() {
+    let script = "disarm\nwait 50\npress\nwait 100\narm\nwait 50\nhold 1700\nwait 100\nquit\n";
+    let out = simulate(Some(&example()), script);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let kinds: Vec<String> = event_lines(&out)
+        .iter()
+        .map(|e| match e["type"].as_str() {
+            Some("gesture") => format!(
+                "{} {}{}",
+                e["gesture"].as_str().unwrap_or_default(),
+                e["action"].as_str().unwrap_or_default(),
+                e.get("ignored")
+                    .map(|i| format!(" ignored:{}", i.as_str().unwrap_or_default()))
+                    .unwrap_or_default()
+            ),
+            Some("arm") => format!("arm {}", e["armed"]),
+            Some("delivery") => format!(
+                "delivery {} {}",
+                e["sink"].as_str().unwrap_or_default(),
+                e["outcome"].as_str().unwrap_or_default()
+            ),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "arm false",
+            "press arrival ignored:disarmed",
+            "arm true",
+            "long_press all_gone",
+            "delivery console delivered"
+        ]
+    );
+}
+
+#[test]
+fn unknown_simulator_lines_are_reported_and_skipped() {
+    let out = simulate(None, "jump\npress\nwait 200\n");
+    assert_eq!(out.status.code(), Some(0), "end of input quits cleanly");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("stdin line 1: unknown command `jump`"),
+        "{stderr}"
+    );
+    assert!(
+        event_lines(&out).iter().any(|e| e["type"] == "delivery"),
+        "the press after it still counts"
+    );
+}
+
+#[test]
+fn sigterm_stops_the_daemon_with_exit_0() {
+    let mut child = daas()
+        .args(["run", "--simulate"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("daas runs");
+    let stdin = child.stdin.take();
+    // Signal it once it is ready (its log line), so the handler is installed.
+    let started = Instant::now();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    while !line.contains("ready:") {
+        line.clear();
+        assert!(
+            std::io::BufRead::read_line(&mut stderr, &mut line).expect("read") > 0,
+            "exited early"
+        );
+    }
+    let pid = rustix::process::Pid::from_child(&child);
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("kill");
+    let status = child.wait().expect("exits");
+    drop(stdin);
+    assert_eq!(status.code(), Some(0));
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn without_simulate_on_a_machine_that_is_not_a_pi_the_error_says_what_to_do() {
+    let out = daas()
+        .args(["run", "--config"])
+        .arg(example())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("use `daas run --simulate`"), "{stderr}");
+}
+
+#[test]
+fn gpiocdev_without_the_chip_names_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = std::fs::read_to_string(example())
+        .expect("example")
+        .replace("backend = \"rppal\"", "backend = \"gpiocdev\"")
+        .replace("/dev/gpiochip0", "/dev/gpiochip-daas-test");
+    let path = write_config(&dir, &config);
+    let out = daas()
+        .args(["run", "--config"])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("cannot open GPIO chip /dev/gpiochip-daas-test"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn notify_prints_a_table_and_exits_0_when_all_delivered() {
+    let out = daas()
+        .args(["notify", "all_gone", "--config"])
+        .arg(example())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("The doughnuts in the 3rd floor kitchen are gone"),
+        "{stdout}"
+    );
+    let row = stdout
+        .lines()
+        .find(|l| l.contains("delivered"))
+        .expect("a result row");
+    assert!(row.contains("console"), "{row}");
+}
+
+#[test]
+fn notify_of_an_undefined_action_exits_2_listing_the_defined_ones() {
+    let out = daas()
+        .args(["notify", "party", "--config"])
+        .arg(example())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr)
+            .contains("action \"party\" is not defined; defined actions: all_gone, arrival")
+    );
+}

@@ -1,0 +1,94 @@
+//! `daas replay` on the trace fixtures in tests/traces: each prints exactly the
+//! events worked out by hand in its `.jsonl`, and bad traces exit 2 naming the line.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn daas() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_daas"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn replay(trace: &Path, config: &Path) -> std::process::Output {
+    daas()
+        .arg("replay")
+        .arg(trace)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .expect("daas runs")
+}
+
+#[test]
+fn every_fixture_replays_to_its_expected_events() {
+    let dir = root().join("tests/traces");
+    let mut traces: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/traces")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .collect();
+    traces.sort();
+    assert!(traces.len() >= 7, "fixtures missing: {traces:?}");
+    for trace in traces {
+        let own = trace.with_extension("toml");
+        let config = if own.exists() {
+            own
+        } else {
+            root().join("config.example.toml")
+        };
+        let out = replay(&trace, &config);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{}: {stderr}", trace.display());
+        let expected =
+            std::fs::read_to_string(trace.with_extension("jsonl")).expect("expected events");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            expected,
+            "{}",
+            trace.display()
+        );
+    }
+}
+
+#[test]
+fn replay_is_deterministic() {
+    let trace = root().join("tests/traces/all-gestures.csv");
+    let config = root().join("tests/traces/all-gestures.toml");
+    assert_eq!(
+        replay(&trace, &config).stdout,
+        replay(&trace, &config).stdout
+    );
+}
+
+#[test]
+fn malformed_trace_exits_2_naming_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trace = dir.path().join("bad.csv");
+    std::fs::write(&trace, "t_ms,input,level\n10,button,0\n20,button,high\n").expect("write");
+    let out = replay(&trace, &root().join("config.example.toml"));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}:3: level `high` is not an electrical level; use 0 or 1",
+            trace.display()
+        )),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "nothing printed for a bad trace");
+}
+
+#[test]
+fn missing_trace_exits_2() {
+    let out = replay(
+        Path::new("/nonexistent/trace.csv"),
+        &root().join("config.example.toml"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot read trace /nonexistent/trace.csv")
+    );
+}
