@@ -22,7 +22,8 @@ use daas::{gesture::GestureKind, logging, notify, replay};
 )]
 struct Cli {
     /// Log level: error, warn, info, debug or trace (default: RUST_LOG, else info)
-    #[arg(long, global = true, value_name = "LEVEL")]
+    #[arg(long, global = true, value_name = "LEVEL",
+          value_parser = ["off", "error", "warn", "info", "debug", "trace"])]
     log_level: Option<String>,
     #[command(subcommand)]
     command: Command,
@@ -32,6 +33,7 @@ struct Cli {
 enum Command {
     /// Run the daemon: watch the button and announce
     Run {
+        /// Config file [default: /etc/daas/config.toml]
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
         /// Use a simulated button on stdin instead of GPIO
@@ -43,6 +45,7 @@ enum Command {
     },
     /// Check a config file and summarise it
     Check {
+        /// Config file [default: /etc/daas/config.toml]
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
     },
@@ -50,6 +53,7 @@ enum Command {
     Replay {
         /// CSV trace: t_ms,input,level
         trace: PathBuf,
+        /// Config file [default: /etc/daas/config.toml]
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
     },
@@ -57,6 +61,7 @@ enum Command {
     Notify {
         /// The action to announce (default: the one mapped to `press`)
         action: Option<String>,
+        /// Config file [default: /etc/daas/config.toml]
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
     },
