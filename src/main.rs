@@ -98,7 +98,7 @@ fn load_config(path: Option<&Path>, fallback: bool) -> Result<Loaded, Failure> {
                 "no {} found; using the built-in config (button on GPIO 17, press → arrival, console)",
                 config::DEFAULT_PATH
             );
-            Ok(config::built_in())
+            config::built_in().map_err(runtime)
         }
         None => config::load(default).map_err(usage),
     }

@@ -39,7 +39,7 @@ fn minimal_config_gets_documented_defaults() {
 
 #[test]
 fn built_in_config_is_valid() {
-    let c = built_in().config;
+    let c = built_in().expect("valid").config;
     assert_eq!(c.button.pin, 17);
     assert_eq!(
         c.action_for(crate::gesture::GestureKind::Press),

@@ -195,7 +195,7 @@ impl SimSource {
         let terminal = if std::io::stdin().is_terminal() {
             let guard = keys_mode()?;
             eprintln!(
-                "simulated button: Enter or space = press, l = long press, a = arm switch (now {}), q = quit",
+                "simulated button: Enter or space = press, l = long press, a = arm switch ({}), q = quit",
                 if armed_level.is_some() {
                     "armed"
                 } else {
