@@ -21,7 +21,7 @@ use crate::input::sim::SimSource;
 use crate::input::{EdgeSource, InputError};
 use crate::monotonic;
 use crate::pipeline::Pipeline;
-use crate::sinks;
+use crate::sinks::ConfiguredSink;
 
 /// How long shutdown waits for sends in flight.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -135,7 +135,11 @@ impl Daemon {
 }
 
 /// Runs the daemon until SIGINT/SIGTERM (or the simulated button quits).
-pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError> {
+pub async fn run(
+    config: Config,
+    sinks: Vec<ConfiguredSink>,
+    options: RunOptions,
+) -> Result<(), DaemonError> {
     let mut source = open_source(&config, options.simulate)?;
     let mut sigint =
         signal(SignalKind::interrupt()).map_err(|e| DaemonError::Signal("SIGINT", e))?;
@@ -154,7 +158,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), DaemonError>
         }
     );
     let mut daemon = Daemon {
-        dispatcher: Dispatcher::new(sinks::from_config(&config)),
+        dispatcher: Dispatcher::new(sinks),
         config,
         origin,
         events: options.events,

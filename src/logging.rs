@@ -16,14 +16,16 @@ fn journald_priority(level: Level) -> u8 {
     }
 }
 
-/// Installs the logger. `level` (from `--log-level`) wins over `RUST_LOG`; the
-/// default is `info`.
+/// Installs the logger. `level` (from `--log-level`) sets daas's own level and wins
+/// over `RUST_LOG`; the default is `info`. Libraries log at `warn` unless `RUST_LOG`
+/// names them: their debug output (HTTP and SMTP internals) is for experts who ask.
 pub fn init(level: Option<&str>) {
     let mut builder = env_logger::Builder::new();
-    builder.parse_filters(&std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()));
-    if let Some(level) = level {
-        builder.parse_filters(level);
-    }
+    match (level, std::env::var("RUST_LOG")) {
+        (Some(level), _) => builder.parse_filters(&format!("warn,daas={level}")),
+        (None, Ok(filters)) => builder.parse_filters(&filters),
+        (None, Err(_)) => builder.parse_filters("warn,daas=info"),
+    };
     let journald = std::env::var_os("JOURNAL_STREAM").is_some();
     builder.format(move |out, record| {
         let level = record.level();

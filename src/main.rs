@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use daas::config::{self, Loaded};
 use daas::daemon::{self, RunOptions};
 use daas::input::trace::Trace;
-use daas::{gesture::GestureKind, logging, notify, replay};
+use daas::{gesture::GestureKind, logging, notify, replay, sinks};
 
 #[derive(Parser)]
 #[command(
@@ -155,15 +155,18 @@ fn run(config: Option<&Path>, simulate: bool, events: Option<&Path>) -> Result<E
                 .map_err(usage)?,
         ))),
     };
+    let sinks = sinks::from_config(&loaded.config).map_err(usage)?;
     let options = RunOptions { simulate, events };
     runtime_builder()?
-        .block_on(daemon::run(loaded.config, options))
+        .block_on(daemon::run(loaded.config, sinks, options))
         .map_err(runtime)?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn check(path: Option<&Path>) -> Result<ExitCode, Failure> {
     let loaded = load_config(path, false)?;
+    // Building the sinks reads their secrets: a missing password file shows up now.
+    sinks::from_config(&loaded.config).map_err(usage)?;
     print!("{}", config::summary::summary(&loaded.config));
     Ok(ExitCode::SUCCESS)
 }
@@ -202,7 +205,8 @@ fn notify_now(action: Option<String>, config: Option<&Path>) -> Result<ExitCode,
             defined.join(", ")
         )));
     };
-    let reports = runtime_builder()?.block_on(notify::notify(c, announcement));
+    let sinks = sinks::from_config(c).map_err(usage)?;
+    let reports = runtime_builder()?.block_on(notify::notify(c, sinks, announcement));
     println!("{}", notify::table(&reports));
     let failed = reports.iter().any(|r| r.result.is_err());
     Ok(if failed {

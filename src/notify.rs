@@ -8,12 +8,16 @@ use comfy_table::Table;
 use crate::announce::{self, Announcement};
 use crate::config::Config;
 use crate::dispatch::{Dispatcher, Report};
-use crate::sinks;
+use crate::sinks::ConfiguredSink;
 
 /// Sends `announcement` to every sink concurrently and returns the reports in
 /// config order.
-pub async fn notify(config: &Config, announcement: Announcement) -> Vec<Report> {
-    let mut dispatcher = Dispatcher::new(sinks::from_config(config));
+pub async fn notify(
+    config: &Config,
+    sinks: Vec<ConfiguredSink>,
+    announcement: Announcement,
+) -> Vec<Report> {
+    let mut dispatcher = Dispatcher::new(sinks);
     dispatcher.send(Arc::new(announcement));
     let mut reports = Vec::new();
     while let Some(report) = dispatcher.next_report().await {

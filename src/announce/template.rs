@@ -1,5 +1,7 @@
 //! Message templates: `{device}`, `{time}`, `{date}`, `{weekday}` and `{action}` in an
-//! action's subject and body, filled in when the announcement is made.
+//! action's subject and body, filled in when the announcement is made. The generic
+//! webhook's body template uses the same syntax with its own placeholders
+//! ([`check_with`], [`render_with`]).
 //!
 //! `{{` and `}}` stand for literal braces. Unknown placeholders are caught when the
 //! config is checked ([`check`]), so rendering never fails.
@@ -39,17 +41,25 @@ enum Piece<'t> {
 /// Why a template is not valid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
-    #[error(
-        "unknown placeholder `{{{0}}}`; known ones are {{device}}, {{time}}, {{date}}, {{weekday}}, {{action}}"
-    )]
-    Unknown(String),
-    #[error("`{{` without a closing `}}`; write `{{{{` for a literal brace")]
-    Unclosed,
-    #[error("`}}` without an opening `{{`; write `}}}}` for a literal brace")]
-    Unopened,
+    #[error("unknown placeholder `{{{0}}}`; known ones are {1} (write `{{{{` for a literal brace)")]
+    Unknown(String, String),
 }
 
-fn parse(template: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
+/// The name inside `{…}` at the start of `tail`, if it looks like a placeholder.
+fn placeholder_name(tail: &str) -> Option<&str> {
+    let inside = tail.strip_prefix('{')?;
+    let name = &inside[..inside.find('}')?];
+    let is_name = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    is_name.then_some(name)
+}
+
+/// Splits a template into text and placeholders. `{name}` (lower-case letters, digits,
+/// `_`) is a placeholder and must be known; `{{` and `}}` are literal braces; any
+/// other brace is literal too, so a JSON body template reads naturally.
+fn parse<'t>(template: &'t str, allowed: &[&str]) -> Result<Vec<Piece<'t>>, TemplateError> {
     let mut pieces = Vec::new();
     let mut rest = template;
     while let Some(i) = rest.find(['{', '}']) {
@@ -57,22 +67,19 @@ fn parse(template: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
             pieces.push(Piece::Text(&rest[..i]));
         }
         let tail = &rest[i..];
-        if let Some(after) = tail.strip_prefix("{{") {
-            pieces.push(Piece::Text("{"));
+        if let Some(after) = tail.strip_prefix("{{").or_else(|| tail.strip_prefix("}}")) {
+            pieces.push(Piece::Text(&tail[..1]));
             rest = after;
-        } else if let Some(after) = tail.strip_prefix("}}") {
-            pieces.push(Piece::Text("}"));
-            rest = after;
-        } else if tail.starts_with('}') {
-            return Err(TemplateError::Unopened);
-        } else {
-            let end = tail.find('}').ok_or(TemplateError::Unclosed)?;
-            let name = &tail[1..end];
-            if !PLACEHOLDERS.contains(&name) {
-                return Err(TemplateError::Unknown(name.to_string()));
+        } else if let Some(name) = placeholder_name(tail) {
+            if !allowed.contains(&name) {
+                let known: Vec<String> = allowed.iter().map(|p| format!("{{{p}}}")).collect();
+                return Err(TemplateError::Unknown(name.to_string(), known.join(", ")));
             }
             pieces.push(Piece::Placeholder(name));
-            rest = &tail[end + 1..];
+            rest = &tail[name.len() + 2..];
+        } else {
+            pieces.push(Piece::Text(&tail[..1]));
+            rest = &tail[1..];
         }
     }
     if !rest.is_empty() {
@@ -81,21 +88,33 @@ fn parse(template: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
     Ok(pieces)
 }
 
-/// Checks that a template only uses known placeholders and balanced braces.
+/// Checks that an action template only uses known placeholders.
 pub fn check(template: &str) -> Result<(), TemplateError> {
-    parse(template).map(|_| ())
+    check_with(template, &PLACEHOLDERS)
 }
 
-/// Fills in a template. A template that [`check`] rejects is returned as it is.
+/// Checks a template against its own set of placeholders.
+pub fn check_with(template: &str, allowed: &[&str]) -> Result<(), TemplateError> {
+    parse(template, allowed).map(|_| ())
+}
+
+/// Fills in an action template. A template that [`check`] rejects is returned as it is.
 pub fn render(template: &str, fields: &Fields<'_>) -> String {
-    let Ok(pieces) = parse(template) else {
+    render_with(template, &PLACEHOLDERS, |name| {
+        fields.get(name).unwrap_or_default().to_string()
+    })
+}
+
+/// Fills in a template, asking `value` for each placeholder in `allowed`.
+pub fn render_with(template: &str, allowed: &[&str], value: impl Fn(&str) -> String) -> String {
+    let Ok(pieces) = parse(template, allowed) else {
         return template.to_string();
     };
     pieces
         .into_iter()
         .map(|piece| match piece {
-            Piece::Text(text) => text,
-            Piece::Placeholder(name) => fields.get(name).unwrap_or_default(),
+            Piece::Text(text) => text.to_string(),
+            Piece::Placeholder(name) => value(name),
         })
         .collect()
 }
@@ -129,13 +148,31 @@ mod tests {
     }
 
     #[test]
-    fn rejects_unknown_and_unbalanced() {
+    fn rejects_unknown_placeholders() {
+        let unknown = check("at {hour}").expect_err("unknown").to_string();
         assert_eq!(
-            check("at {hour}"),
-            Err(TemplateError::Unknown("hour".into()))
+            unknown,
+            "unknown placeholder `{hour}`; known ones are {device}, {time}, {date}, {weekday}, {action} (write `{{` for a literal brace)"
         );
-        assert_eq!(check("at {time"), Err(TemplateError::Unclosed));
-        assert_eq!(check("at time}"), Err(TemplateError::Unopened));
         assert_eq!(check("at {time} {{ok}}"), Ok(()));
+    }
+
+    proptest::proptest! {
+        /// Any text renders without panicking, and text without braces is unchanged.
+        #[test]
+        fn any_text_renders(text in "\\PC*") {
+            let out = render(&text, &FIELDS);
+            if !text.contains(['{', '}']) {
+                proptest::prop_assert_eq!(out, text);
+            }
+        }
+    }
+
+    #[test]
+    fn braces_that_are_not_placeholders_stay_literal() {
+        assert_eq!(render("{ \"a\": {time} }", &FIELDS), "{ \"a\": 10:03 }");
+        assert_eq!(render("{time", &FIELDS), "{time");
+        assert_eq!(render("time}", &FIELDS), "time}");
+        assert_eq!(render("{Not a name}", &FIELDS), "{Not a name}");
     }
 }

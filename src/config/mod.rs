@@ -6,6 +6,7 @@
 
 mod locate;
 pub mod schema;
+mod sinks;
 pub mod summary;
 pub mod validate;
 

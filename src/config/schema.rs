@@ -9,6 +9,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+pub use super::sinks::*;
+
 /// The whole config file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -147,47 +149,4 @@ pub struct Action {
     /// A second trigger within this many seconds is ignored.
     #[serde(default)]
     pub cooldown_s: u64,
-}
-
-/// `[[sinks]]`: where announcements go.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum SinkConfig {
-    Console(ConsoleSinkConfig),
-}
-
-impl SinkConfig {
-    /// The sink's unique name.
-    pub fn name(&self) -> &str {
-        match self {
-            SinkConfig::Console(c) => &c.name,
-        }
-    }
-
-    /// The sink's `type` as written in the config.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            SinkConfig::Console(_) => "console",
-        }
-    }
-
-    /// How long one send may take before it counts as failed (retryable).
-    pub fn timeout_s(&self) -> u64 {
-        match self {
-            SinkConfig::Console(c) => c.timeout_s,
-        }
-    }
-}
-
-/// `type = "console"`: prints announcements on standard output.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConsoleSinkConfig {
-    pub name: String,
-    #[serde(default = "default_timeout_s")]
-    pub timeout_s: u64,
-}
-
-fn default_timeout_s() -> u64 {
-    10
 }

@@ -155,3 +155,43 @@ fn example_config_is_valid() {
     let text = include_str!("../../config.example.toml");
     parse(text, "config.example.toml").expect("config.example.toml must always pass");
 }
+
+/// The commented sink examples in config.example.toml, uncommented, are valid too.
+#[test]
+fn example_sink_blocks_are_valid_when_uncommented() {
+    let text = include_str!("../../config.example.toml");
+    let (head, sinks) = text
+        .split_once("# Every sink below")
+        .expect("the sink examples section");
+    let uncommented: String = sinks
+        .lines()
+        .map(|line| {
+            let code = line.strip_prefix("# ").unwrap_or("");
+            let looks_like_toml = code == "[[sinks]]"
+                || code
+                    .split_once(" = ")
+                    .is_some_and(|(k, _)| !k.contains(' '));
+            if looks_like_toml {
+                format!("{code}\n")
+            } else {
+                String::new()
+            }
+        })
+        .collect();
+    let config = parse(&format!("{head}\n{uncommented}"), "config.example.toml")
+        .expect("uncommented examples are valid");
+    let types: Vec<_> = config.sinks.iter().map(|s| s.type_name()).collect();
+    assert_eq!(
+        types,
+        [
+            "console",
+            "email",
+            "slack",
+            "mattermost",
+            "teams",
+            "discord",
+            "google_chat",
+            "webhook"
+        ]
+    );
+}

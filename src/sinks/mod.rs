@@ -8,7 +8,12 @@
 //! not the sink's business: the dispatcher wraps every send in the sink's
 //! `timeout_s`.
 
+pub mod chat;
 pub mod console;
+pub mod email;
+pub mod http;
+pub mod secret;
+pub mod webhook;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,19 +57,48 @@ pub struct ConfiguredSink {
     pub timeout: Duration,
 }
 
-/// Builds every configured sink.
-pub fn from_config(config: &Config) -> Vec<ConfiguredSink> {
-    config
-        .sinks
+/// A sink that cannot be built from its config (an unreadable secret, a bad URL).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("sink \"{sink}\" ({kind}): {message}")]
+pub struct BuildError {
+    pub sink: String,
+    pub kind: &'static str,
+    pub message: String,
+}
+
+/// Builds one configured sink, reading its secrets.
+pub fn build(entry: &SinkConfig) -> Result<ConfiguredSink, BuildError> {
+    let fail = |message: String| BuildError {
+        sink: entry.name().to_string(),
+        kind: entry.type_name(),
+        message,
+    };
+    let mut secrets = entry
+        .secrets()
         .iter()
-        .map(|entry| {
-            let sink: Arc<dyn Sink> = match entry {
-                SinkConfig::Console(c) => Arc::new(console::ConsoleSink::new(&c.name)),
-            };
-            ConfiguredSink {
-                sink,
-                timeout: Duration::from_secs(entry.timeout_s()),
-            }
-        })
-        .collect()
+        .map(secret::resolve)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(fail)?
+        .into_iter();
+    let timeout = Duration::from_secs(entry.timeout_s());
+    let sink: Arc<dyn Sink> = match entry {
+        SinkConfig::Console(c) => Arc::new(console::ConsoleSink::new(&c.name)),
+        SinkConfig::Email(c) => {
+            Arc::new(email::EmailSink::new(c, secrets.next(), timeout).map_err(fail)?)
+        }
+        SinkConfig::Webhook(c) => {
+            let url = secrets.next().ok_or_else(|| fail("no url".into()))?;
+            Arc::new(webhook::WebhookSink::new(c, url, timeout).map_err(fail)?)
+        }
+        chat => {
+            let url = secrets.next().ok_or_else(|| fail("no url".into()))?;
+            Arc::new(chat::ChatSink::new(chat, url, timeout).map_err(fail)?)
+        }
+    };
+    Ok(ConfiguredSink { sink, timeout })
+}
+
+/// Builds every configured sink.
+pub fn from_config(config: &Config) -> Result<Vec<ConfiguredSink>, BuildError> {
+    config.sinks.iter().map(build).collect()
 }

@@ -1,0 +1,271 @@
+//! Chat rooms: Slack, Mattermost, Microsoft Teams, Discord and Google Chat, each
+//! through its incoming webhook. They differ only in the JSON they take, so one
+//! [`ChatSink`] sends, and [`payload`] (pure, tested to the byte) shapes the message.
+//!
+//! Teams takes an Adaptive Card through a Workflows webhook; the retired Office 365
+//! connector (MessageCard) format is not offered. Discord is sent with `?wait=true`
+//! so its 2xx confirms the message exists, and its 2000-character limit is kept.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use serde_json::{Value, json};
+
+use super::secret::{Redactor, Secret};
+use super::{SendError, Sink, http};
+use crate::announce::Announcement;
+use crate::config::SinkConfig;
+use crate::input::BoxFuture;
+
+/// Discord refuses `content` longer than this.
+pub const DISCORD_MAX_CHARS: usize = 2000;
+
+/// Which chat, and its optional settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Chat {
+    Slack {
+        channel: Option<String>,
+        username: Option<String>,
+        icon_emoji: Option<String>,
+    },
+    Mattermost {
+        channel: Option<String>,
+        username: Option<String>,
+        icon_url: Option<String>,
+        icon_emoji: Option<String>,
+    },
+    Teams,
+    Discord {
+        username: Option<String>,
+        avatar_url: Option<String>,
+    },
+    GoogleChat,
+}
+
+impl Chat {
+    fn kind(&self) -> &'static str {
+        match self {
+            Chat::Slack { .. } => "slack",
+            Chat::Mattermost { .. } => "mattermost",
+            Chat::Teams => "teams",
+            Chat::Discord { .. } => "discord",
+            Chat::GoogleChat => "google_chat",
+        }
+    }
+}
+
+/// Slack's mrkdwn treats these three as control characters.
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// `text` cut to `max` characters, the last one an ellipsis when cut.
+pub fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+/// Adds `key` to a JSON object when the setting is given.
+fn with(mut object: Value, key: &str, value: &Option<String>) -> Value {
+    if let (Some(value), Some(map)) = (value, object.as_object_mut()) {
+        map.insert(key.to_string(), Value::String(value.clone()));
+    }
+    object
+}
+
+/// The JSON body for one announcement.
+pub fn payload(chat: &Chat, a: &Announcement) -> Value {
+    match chat {
+        Chat::Slack {
+            channel,
+            username,
+            icon_emoji,
+        } => {
+            let text = format!("*{}*\n{}", slack_escape(&a.subject), slack_escape(&a.body));
+            let body = with(json!({ "text": text }), "channel", channel);
+            with(with(body, "username", username), "icon_emoji", icon_emoji)
+        }
+        Chat::Mattermost {
+            channel,
+            username,
+            icon_url,
+            icon_emoji,
+        } => {
+            let body = with(
+                json!({ "text": format!("**{}**\n{}", a.subject, a.body) }),
+                "channel",
+                channel,
+            );
+            let body = with(with(body, "username", username), "icon_url", icon_url);
+            with(body, "icon_emoji", icon_emoji)
+        }
+        Chat::Teams => json!({
+            "type": "message",
+            "attachments": [{
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": null,
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard",
+                    "version": "1.4",
+                    "body": [
+                        { "type": "TextBlock", "text": a.subject, "weight": "Bolder", "size": "Large", "wrap": true },
+                        { "type": "TextBlock", "text": a.body, "wrap": true }
+                    ]
+                }
+            }]
+        }),
+        Chat::Discord {
+            username,
+            avatar_url,
+        } => {
+            let content = cut(&format!("**{}**\n{}", a.subject, a.body), DISCORD_MAX_CHARS);
+            with(
+                with(json!({ "content": content }), "username", username),
+                "avatar_url",
+                avatar_url,
+            )
+        }
+        Chat::GoogleChat => json!({ "text": format!("*{}*\n{}", a.subject, a.body) }),
+    }
+}
+
+/// A chat room's webhook.
+pub struct ChatSink {
+    name: String,
+    chat: Chat,
+    url: reqwest::Url,
+    client: reqwest::Client,
+    redactor: Redactor,
+}
+
+impl ChatSink {
+    /// Builds the sink for a chat entry of the config; `url` is its resolved secret.
+    pub fn new(config: &SinkConfig, url: Secret, timeout: Duration) -> Result<ChatSink, String> {
+        let (name, chat, ca_file) = match config {
+            SinkConfig::Slack(c) => (
+                &c.name,
+                Chat::Slack {
+                    channel: c.channel.clone(),
+                    username: c.username.clone(),
+                    icon_emoji: c.icon_emoji.clone(),
+                },
+                &c.ca_file,
+            ),
+            SinkConfig::Mattermost(c) => (
+                &c.name,
+                Chat::Mattermost {
+                    channel: c.channel.clone(),
+                    username: c.username.clone(),
+                    icon_url: c.icon_url.clone(),
+                    icon_emoji: c.icon_emoji.clone(),
+                },
+                &c.ca_file,
+            ),
+            SinkConfig::Teams(c) => (&c.name, Chat::Teams, &c.ca_file),
+            SinkConfig::Discord(c) => (
+                &c.name,
+                Chat::Discord {
+                    username: c.username.clone(),
+                    avatar_url: c.avatar_url.clone(),
+                },
+                &c.ca_file,
+            ),
+            SinkConfig::GoogleChat(c) => (&c.name, Chat::GoogleChat, &c.ca_file),
+            other => return Err(format!("`{}` is not a chat sink", other.type_name())),
+        };
+        let mut url_parsed = http::check_url(&url)?;
+        if matches!(chat, Chat::Discord { .. }) {
+            // Discord answers 204 without waiting; with wait=true it confirms the message exists.
+            url_parsed.query_pairs_mut().append_pair("wait", "true");
+        }
+        let mut redactor = Redactor::default();
+        redactor.add(&url);
+        redactor.add(&Secret::new(url_parsed.as_str()));
+        Ok(ChatSink {
+            name: name.clone(),
+            chat,
+            url: url_parsed,
+            client: http::client(ca_file.as_deref(), timeout)?,
+            redactor,
+        })
+    }
+}
+
+impl Sink for ChatSink {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn kind(&self) -> &'static str {
+        self.chat.kind()
+    }
+
+    fn send<'a>(&'a self, announcement: &'a Announcement) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            let body = payload(&self.chat, announcement).to_string().into_bytes();
+            let request = http::Request {
+                method: Method::POST,
+                url: self.url.clone(),
+                headers,
+                body,
+                redactor: &self.redactor,
+            };
+            http::send(&self.client, request).await
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn announcement(subject: &str, body: &str) -> Announcement {
+        Announcement {
+            id: "id-1".into(),
+            action: "arrival".into(),
+            subject: subject.into(),
+            body: body.into(),
+            device: "kitchen".into(),
+            created: jiff::Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn slack_escapes_its_control_characters() {
+        let chat = Chat::Slack {
+            channel: Some("#lab".into()),
+            username: None,
+            icon_emoji: Some(":doughnut:".into()),
+        };
+        let p = payload(&chat, &announcement("R&D <3 doughnuts", "now"));
+        assert_eq!(
+            p,
+            json!({ "text": "*R&amp;D &lt;3 doughnuts*\nnow", "channel": "#lab", "icon_emoji": ":doughnut:" })
+        );
+    }
+
+    #[test]
+    fn discord_content_is_cut_to_2000_characters_with_an_ellipsis() {
+        let chat = Chat::Discord {
+            username: None,
+            avatar_url: None,
+        };
+        let long = "🍩".repeat(3000);
+        let p = payload(&chat, &announcement("s", &long));
+        let content = p["content"].as_str().expect("content");
+        assert_eq!(content.chars().count(), DISCORD_MAX_CHARS);
+        assert!(content.ends_with('…'));
+        let short = payload(&chat, &announcement("s", "b"));
+        assert_eq!(short, json!({ "content": "**s**\nb" }));
+    }
+}

@@ -1,0 +1,309 @@
+//! HTTP for the chat and webhook sinks: one client per sink (its timeout, its CA),
+//! responses read with a size cap, and every outcome classified the way the retry
+//! logic needs it.
+//!
+//! - 2xx: delivered.
+//! - 408, 429, 5xx, timeouts, connection and DNS errors: retryable, with the server's
+//!   `Retry-After` (seconds or an HTTP date) when it sent one.
+//! - any other status: permanent, with the status and at most the first 200 bytes of
+//!   the body. Redirects are not followed (a webhook that moved needs its new URL).
+//!
+//! Error texts pass through the sink's [`Redactor`]: a webhook URL never leaks.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use reqwest::{Method, StatusCode, header::HeaderMap};
+
+use super::SendError;
+use super::secret::{Redactor, Secret};
+
+/// The most of a response body daas ever reads: a hostile or broken server cannot
+/// make the Pi read megabytes.
+pub const BODY_CAP: usize = 64 * 1024;
+
+/// How much of an error response's body goes into the error message.
+const ERROR_BODY_BYTES: usize = 200;
+
+/// The longest a connection may take to open, within the sink's timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Reads the certificates of a PEM file, for `ca_file`.
+pub fn read_ca_file(
+    path: &Path,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
+        .map_err(|err| {
+            format!(
+                "cannot read `ca_file` {}: {err}; give a PEM file of CA certificates",
+                path.display()
+            )
+        })?;
+    if certs.is_empty() {
+        return Err(format!(
+            "`ca_file` {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+            path.display()
+        ));
+    }
+    Ok(certs)
+}
+
+/// TLS settings: the webpki roots plus `ca_file`, ring as the crypto provider.
+pub fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ca_file {
+        for cert in read_ca_file(path)? {
+            roots.add(cert).map_err(|err| {
+                format!(
+                    "`ca_file` {}: a certificate is not usable: {err}",
+                    path.display()
+                )
+            })?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|err| format!("TLS setup failed: {err}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// A client for one sink. The sink's whole-send timeout is the dispatcher's (so every
+/// sink type times out alike); the client only bounds connecting.
+pub fn client(ca_file: Option<&Path>, timeout: Duration) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls_config(ca_file)?)
+        .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("daas/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|err| format!("cannot set up HTTP: {}", error_chain(&err)))
+}
+
+/// Checks that a (secret) URL is an http(s) URL, without ever quoting it.
+pub fn check_url(url: &Secret) -> Result<reqwest::Url, String> {
+    let parsed = reqwest::Url::parse(url.expose()).map_err(|err| {
+        format!("`url` is not a valid URL ({err}); give the full https://… address")
+    })?;
+    match parsed.scheme() {
+        "https" | "http" => Ok(parsed),
+        other => Err(format!(
+            "`url` has scheme `{other}`; use https:// (or http:// for a lab-internal server)"
+        )),
+    }
+}
+
+/// One request, classified.
+pub struct Request<'a> {
+    pub method: Method,
+    pub url: reqwest::Url,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub redactor: &'a Redactor,
+}
+
+/// Sends a request and classifies the outcome.
+pub async fn send(client: &reqwest::Client, request: Request<'_>) -> Result<(), SendError> {
+    let redactor = request.redactor;
+    let response = client
+        .request(request.method, request.url)
+        .headers(request.headers)
+        .body(request.body)
+        .send()
+        .await
+        .map_err(|err| transport_error(&err, redactor))?;
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, Timestamp::now()));
+    let body = read_capped(response, BODY_CAP).await;
+    classify(status, retry_after, &body, redactor)
+}
+
+/// Reads at most `cap` bytes of a body; a broken body is as good as an empty one for
+/// classification (the status already says how it went).
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = cap - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= cap {
+            break;
+        }
+    }
+    body
+}
+
+/// The outcome of a response: the pure core of [`send`].
+pub fn classify(
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    body: &[u8],
+    redactor: &Redactor,
+) -> Result<(), SendError> {
+    if status.is_success() {
+        return Ok(());
+    }
+    let excerpt = String::from_utf8_lossy(&body[..body.len().min(ERROR_BODY_BYTES)]);
+    let excerpt = redactor.redact(excerpt.trim());
+    let message = if excerpt.is_empty() {
+        format!("HTTP {status}")
+    } else {
+        format!("HTTP {status}: {excerpt}")
+    };
+    if status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error()
+    {
+        Err(SendError::Retryable {
+            message,
+            retry_after,
+        })
+    } else if status.is_redirection() {
+        Err(SendError::Permanent {
+            message: format!("{message} (a redirect: the webhook moved; configure its new URL)"),
+        })
+    } else {
+        Err(SendError::Permanent { message })
+    }
+}
+
+/// `Retry-After`: delay-seconds or an HTTP date (RFC 9110). A date in the past means
+/// no wait; an unparseable value is ignored.
+pub fn parse_retry_after(value: &str, now: Timestamp) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    Some(
+        now.duration_until(date)
+            .try_into()
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// A transport failure (no HTTP status): always worth retrying.
+fn transport_error(err: &reqwest::Error, redactor: &Redactor) -> SendError {
+    let what = if err.is_timeout() {
+        "no answer in time"
+    } else if err.is_connect() {
+        "cannot connect"
+    } else {
+        "request failed"
+    };
+    let message = redactor.redact(&format!("{what}: {}", error_chain(err)));
+    SendError::Retryable {
+        message,
+        retry_after: None,
+    }
+}
+
+/// An error and its causes on one line, without the URL reqwest likes to include.
+fn error_chain(err: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(err);
+    while let Some(cause) = source {
+        parts.push(cause.to_string());
+        source = cause.source();
+    }
+    if parts.is_empty() {
+        parts.push("unknown error".to_string());
+    }
+    parts.dedup();
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().expect("timestamp")
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let now = ts("2026-11-27T10:00:00Z");
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Fri, 27 Nov 2026 10:01:30 GMT", now),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(
+            parse_retry_after("Fri, 27 Nov 2026 09:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn statuses_are_classified() {
+        let r = Redactor::default();
+        assert_eq!(classify(StatusCode::OK, None, b"", &r), Ok(()));
+        assert_eq!(classify(StatusCode::NO_CONTENT, None, b"", &r), Ok(()));
+        let wait = Some(Duration::from_secs(30));
+        assert_eq!(
+            classify(StatusCode::TOO_MANY_REQUESTS, wait, b"slow down", &r),
+            Err(SendError::Retryable {
+                message: "HTTP 429 Too Many Requests: slow down".into(),
+                retry_after: wait
+            })
+        );
+        assert!(matches!(
+            classify(StatusCode::BAD_GATEWAY, None, b"", &r),
+            Err(SendError::Retryable { .. })
+        ));
+        assert!(matches!(
+            classify(StatusCode::REQUEST_TIMEOUT, None, b"", &r),
+            Err(SendError::Retryable { .. })
+        ));
+        assert_eq!(
+            classify(StatusCode::NOT_FOUND, None, b"no_such_hook", &r),
+            Err(SendError::Permanent {
+                message: "HTTP 404 Not Found: no_such_hook".into()
+            })
+        );
+        assert!(matches!(
+            classify(StatusCode::MOVED_PERMANENTLY, None, b"", &r),
+            Err(SendError::Permanent { .. })
+        ));
+    }
+
+    #[test]
+    fn error_bodies_are_cut_and_redacted() {
+        let mut r = Redactor::default();
+        r.add(&Secret::new("tok3n-secret"));
+        let body = format!("bad token tok3n-secret {}", "x".repeat(500));
+        let Err(SendError::Permanent { message }) =
+            classify(StatusCode::FORBIDDEN, None, body.as_bytes(), &r)
+        else {
+            panic!("403 is permanent");
+        };
+        assert!(!message.contains("tok3n-secret"), "{message}");
+        assert!(message.len() < 260, "{} bytes", message.len());
+    }
+
+    #[test]
+    fn only_http_urls_are_accepted_and_never_quoted() {
+        assert!(check_url(&Secret::new("https://example.invalid/hook")).is_ok());
+        let err = check_url(&Secret::new("ftp://host/s3cr3t-path")).expect_err("ftp");
+        assert!(
+            err.contains("scheme `ftp`") && !err.contains("s3cr3t"),
+            "{err}"
+        );
+        let err = check_url(&Secret::new("not a url s3cr3t")).expect_err("garbage");
+        assert!(!err.contains("s3cr3t"), "{err}");
+    }
+}

@@ -1,0 +1,174 @@
+//! The generic webhook: any HTTP endpoint, for whatever the lab runs (a dashboard, a
+//! home-grown bot, ntfy, Gotify). Method POST or PUT, extra headers, and a body
+//! template over the announcement's fields; values are JSON-escaped when the content
+//! type is JSON. The default body is a JSON object with every field.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+
+use super::secret::{Redactor, Secret};
+use super::{SendError, Sink, http};
+use crate::announce::{Announcement, template};
+use crate::config::{HttpMethod, WebhookSinkConfig};
+use crate::input::BoxFuture;
+
+/// The placeholders a webhook body may use.
+pub const BODY_PLACEHOLDERS: [&str; 6] = ["id", "action", "subject", "body", "device", "created"];
+
+/// A generic HTTP endpoint.
+pub struct WebhookSink {
+    name: String,
+    method: Method,
+    url: reqwest::Url,
+    headers: HeaderMap,
+    body: Option<String>,
+    json: bool,
+    client: reqwest::Client,
+    redactor: Redactor,
+}
+
+/// One field of an announcement by placeholder name.
+fn field(a: &Announcement, name: &str) -> String {
+    match name {
+        "id" => a.id.clone(),
+        "action" => a.action.clone(),
+        "subject" => a.subject.clone(),
+        "body" => a.body.clone(),
+        "device" => a.device.clone(),
+        "created" => a.created.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The request body for an announcement.
+pub fn render_body(template: Option<&str>, json: bool, a: &Announcement) -> String {
+    let Some(template) = template else {
+        let object: serde_json::Map<String, serde_json::Value> = BODY_PLACEHOLDERS
+            .iter()
+            .map(|name| (name.to_string(), field(a, name).into()))
+            .collect();
+        return serde_json::Value::Object(object).to_string();
+    };
+    template::render_with(template, &BODY_PLACEHOLDERS, |name| {
+        let value = field(a, name);
+        if json {
+            // A JSON string's inside: quoted form minus the quotes.
+            let quoted = serde_json::Value::String(value).to_string();
+            quoted[1..quoted.len() - 1].to_string()
+        } else {
+            value
+        }
+    })
+}
+
+impl WebhookSink {
+    pub fn new(
+        config: &WebhookSinkConfig,
+        url: Secret,
+        timeout: Duration,
+    ) -> Result<WebhookSink, String> {
+        let parsed = http::check_url(&url)?;
+        let mut redactor = Redactor::default();
+        redactor.add(&url);
+        let mut headers = HeaderMap::new();
+        for (name, value) in &config.headers {
+            let header = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("`headers.{name}` is not a valid HTTP header name"))?;
+            // Header values are often credentials (Authorization): never quote them.
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                format!("`headers.{name}` has a value that is not valid in an HTTP header")
+            })?;
+            redactor.add(&Secret::new(value.to_str().unwrap_or_default()));
+            headers.insert(header, value);
+        }
+        if !headers.contains_key(CONTENT_TYPE) {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        let json = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
+        if let Some(body) = &config.body {
+            template::check_with(body, &BODY_PLACEHOLDERS)
+                .map_err(|err| format!("`body`: {err}"))?;
+        }
+        Ok(WebhookSink {
+            name: config.name.clone(),
+            method: match config.method {
+                HttpMethod::Post => Method::POST,
+                HttpMethod::Put => Method::PUT,
+            },
+            url: parsed,
+            headers,
+            body: config.body.clone(),
+            json,
+            client: http::client(config.ca_file.as_deref(), timeout)?,
+            redactor,
+        })
+    }
+}
+
+impl Sink for WebhookSink {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn kind(&self) -> &'static str {
+        "webhook"
+    }
+
+    fn send<'a>(&'a self, announcement: &'a Announcement) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            let body = render_body(self.body.as_deref(), self.json, announcement).into_bytes();
+            let request = http::Request {
+                method: self.method.clone(),
+                url: self.url.clone(),
+                headers: self.headers.clone(),
+                body,
+                redactor: &self.redactor,
+            };
+            http::send(&self.client, request).await
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn announcement() -> Announcement {
+        Announcement {
+            id: "id-1".into(),
+            action: "arrival".into(),
+            subject: "Say \"hi\"".into(),
+            body: "line one\nline two".into(),
+            device: "kitchen".into(),
+            created: "2026-11-27T10:03:00Z".parse().expect("timestamp"),
+        }
+    }
+
+    #[test]
+    fn default_body_is_a_json_object_with_every_field() {
+        let body: serde_json::Value =
+            serde_json::from_str(&render_body(None, true, &announcement())).expect("json");
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "id": "id-1", "action": "arrival", "subject": "Say \"hi\"",
+                "body": "line one\nline two", "device": "kitchen", "created": "2026-11-27T10:03:00Z"
+            })
+        );
+    }
+
+    #[test]
+    fn templates_escape_values_only_for_json() {
+        let t = r#"{"msg": "{subject}: {body}"}"#;
+        let json = render_body(Some(t), true, &announcement());
+        assert_eq!(json, r#"{"msg": "Say \"hi\": line one\nline two"}"#);
+        serde_json::from_str::<serde_json::Value>(&json).expect("still valid JSON");
+        let plain = render_body(Some("{subject} @ {device}"), false, &announcement());
+        assert_eq!(plain, "Say \"hi\" @ kitchen");
+    }
+}
