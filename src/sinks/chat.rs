@@ -144,6 +144,7 @@ pub struct ChatSink {
     url: reqwest::Url,
     client: reqwest::Client,
     redactor: Redactor,
+    ca_file: Option<std::path::PathBuf>,
 }
 
 impl ChatSink {
@@ -195,6 +196,7 @@ impl ChatSink {
             url: url_parsed,
             client: http::client(ca_file.as_deref(), timeout)?,
             redactor,
+            ca_file: ca_file.clone(),
         })
     }
 }
@@ -219,6 +221,7 @@ impl Sink for ChatSink {
                 headers,
                 body,
                 redactor: &self.redactor,
+                ca_file: self.ca_file.as_deref(),
             };
             http::send(&self.client, request).await
         })

@@ -11,7 +11,6 @@
 //! Error texts pass through the sink's [`Redactor`]: a webhook URL never leaks.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -19,6 +18,7 @@ use reqwest::{Method, StatusCode, header::HeaderMap};
 
 use super::SendError;
 use super::secret::{Redactor, Secret};
+use super::tls;
 
 /// The most of a response body daas ever reads: a hostile or broken server cannot
 /// make the Pi read megabytes.
@@ -30,55 +30,11 @@ const ERROR_BODY_BYTES: usize = 200;
 /// The longest a connection may take to open, within the sink's timeout.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Reads the certificates of a PEM file, for `ca_file`.
-pub fn read_ca_file(
-    path: &Path,
-) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
-    use rustls::pki_types::{CertificateDer, pem::PemObject};
-    let certs = CertificateDer::pem_file_iter(path)
-        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
-        .map_err(|err| {
-            format!(
-                "cannot read `ca_file` {}: {err}; give a PEM file of CA certificates",
-                path.display()
-            )
-        })?;
-    if certs.is_empty() {
-        return Err(format!(
-            "`ca_file` {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
-            path.display()
-        ));
-    }
-    Ok(certs)
-}
-
-/// TLS settings: the webpki roots plus `ca_file`, ring as the crypto provider.
-pub fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(path) = ca_file {
-        for cert in read_ca_file(path)? {
-            roots.add(cert).map_err(|err| {
-                format!(
-                    "`ca_file` {}: a certificate is not usable: {err}",
-                    path.display()
-                )
-            })?;
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|err| format!("TLS setup failed: {err}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
-}
-
 /// A client for one sink. The sink's whole-send timeout is the dispatcher's (so every
 /// sink type times out alike); the client only bounds connecting.
 pub fn client(ca_file: Option<&Path>, timeout: Duration) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
-        .tls_backend_preconfigured(tls_config(ca_file)?)
+        .tls_backend_preconfigured(tls::client_config(ca_file)?)
         .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("daas/", env!("CARGO_PKG_VERSION")))
@@ -106,6 +62,8 @@ pub struct Request<'a> {
     pub headers: HeaderMap,
     pub body: Vec<u8>,
     pub redactor: &'a Redactor,
+    /// For advice when the server's certificate does not verify.
+    pub ca_file: Option<&'a Path>,
 }
 
 /// Sends a request and classifies the outcome.
@@ -117,7 +75,7 @@ pub async fn send(client: &reqwest::Client, request: Request<'_>) -> Result<(), 
         .body(request.body)
         .send()
         .await
-        .map_err(|err| transport_error(&err, redactor))?;
+        .map_err(|err| transport_error(&err, request.ca_file, redactor))?;
     let status = response.status();
     let retry_after = response
         .headers()
@@ -191,8 +149,17 @@ pub fn parse_retry_after(value: &str, now: Timestamp) -> Option<Duration> {
     )
 }
 
-/// A transport failure (no HTTP status): always worth retrying.
-fn transport_error(err: &reqwest::Error, redactor: &Redactor) -> SendError {
+/// A transport failure (no HTTP status): worth retrying, except a certificate that
+/// does not verify — the same handshake fails until a person acts.
+fn transport_error(err: &reqwest::Error, ca_file: Option<&Path>, redactor: &Redactor) -> SendError {
+    if let Some(problem) = tls::certificate_problem(err) {
+        let message = tls::explain_certificate(problem, ca_file, "the host in `url`");
+        return SendError::Permanent {
+            message: redactor.redact(&format!(
+                "cannot verify the server's TLS certificate: {message}"
+            )),
+        };
+    }
     let what = if err.is_timeout() {
         "no answer in time"
     } else if err.is_connect() {

@@ -27,6 +27,7 @@ pub struct WebhookSink {
     json: bool,
     client: reqwest::Client,
     redactor: Redactor,
+    ca_file: Option<std::path::PathBuf>,
 }
 
 /// One field of an announcement by placeholder name.
@@ -106,6 +107,7 @@ impl WebhookSink {
             json,
             client: http::client(config.ca_file.as_deref(), timeout)?,
             redactor,
+            ca_file: config.ca_file.clone(),
         })
     }
 }
@@ -128,6 +130,7 @@ impl Sink for WebhookSink {
                 headers: self.headers.clone(),
                 body,
                 redactor: &self.redactor,
+                ca_file: self.ca_file.as_deref(),
             };
             http::send(&self.client, request).await
         })
