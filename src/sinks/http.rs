@@ -31,11 +31,14 @@ const ERROR_BODY_BYTES: usize = 200;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A client for one sink. The sink's whole-send timeout is the dispatcher's (so every
-/// sink type times out alike); the client only bounds connecting.
+/// sink type times out alike); the client only bounds connecting. No idle connections
+/// are kept: announcements are minutes or hours apart, and a fresh connection cannot
+/// be a dead one left over from before a server restart or a Wi-Fi drop.
 pub fn client(ca_file: Option<&Path>, timeout: Duration) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls::client_config(ca_file)?)
         .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+        .pool_max_idle_per_host(0)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("daas/", env!("CARGO_PKG_VERSION")))
         .build()
