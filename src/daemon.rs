@@ -1,25 +1,28 @@
 //! `daas run`: the wiring. An input source feeds the pipeline on real time; fired
-//! actions become announcements and go to the dispatcher; event lines go to
-//! `--events`. Signals stop it cleanly.
+//! actions become announcements, committed to the outbox and handed to one delivery
+//! worker per sink; event lines go to `--events`. Signals stop it cleanly.
 //!
 //! The loop sleeps in the kernel until one of: an edge, the pipeline's next deadline,
-//! a finished send, or a signal. With nothing pending there is no timer at all.
+//! a delivery report, or a signal. With nothing pending there is no timer at all.
 
 use std::io::Write;
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::announce;
 use crate::config::{Config, GpioBackend};
-use crate::dispatch::{Dispatcher, Report};
-use crate::events::{Event, Outcome};
+use crate::dispatch::durable::Deliveries;
+use crate::dispatch::policy::RetryPolicy;
+use crate::dispatch::worker::DeliveryReport;
+use crate::events::Event;
 use crate::input::gpiocdev::GpiocdevSource;
 use crate::input::rppal::RppalSource;
 use crate::input::sim::SimSource;
 use crate::input::{EdgeSource, InputError};
 use crate::monotonic;
+use crate::outbox::Outbox;
 use crate::pipeline::Pipeline;
 use crate::sinks::ConfiguredSink;
 
@@ -42,6 +45,8 @@ pub struct RunOptions {
     pub simulate: bool,
     /// Where event lines go, if anywhere.
     pub events: Option<Box<dyn Write + Send>>,
+    /// Where the outbox lives.
+    pub state_dir: PathBuf,
 }
 
 /// Opens the configured input backend (or the simulated button).
@@ -55,17 +60,15 @@ pub fn open_source(config: &Config, simulate: bool) -> Result<Box<dyn EdgeSource
     })
 }
 
-struct Daemon {
-    config: Config,
+/// Event lines, relative to the daemon's start.
+struct EventLines {
     origin: Duration,
-    events: Option<Box<dyn Write + Send>>,
-    dispatcher: Dispatcher,
-    scratch: Vec<Event>,
+    out: Option<Box<dyn Write + Send>>,
 }
 
-impl Daemon {
-    fn write_event(&mut self, event: &Event) -> Result<(), DaemonError> {
-        if let Some(out) = &mut self.events {
+impl EventLines {
+    fn write(&mut self, event: &Event) -> Result<(), DaemonError> {
+        if let Some(out) = &mut self.out {
             let line = event.to_line(self.origin);
             writeln!(out, "{line}")
                 .and_then(|()| out.flush())
@@ -74,64 +77,67 @@ impl Daemon {
         Ok(())
     }
 
-    /// Writes the pipeline's events and starts an announcement for each accepted action.
-    fn handle_events(&mut self) -> Result<(), DaemonError> {
-        let events = std::mem::take(&mut self.scratch);
-        for event in &events {
-            self.write_event(event)?;
-            match event {
-                Event::Gesture {
-                    action: Some(action),
-                    ignored: None,
-                    gesture,
-                    ..
-                } => {
-                    let now = jiff::ZonedDateTime::now();
-                    if let Some(a) = announce::make(&self.config, action, &now, announce::new_id())
-                    {
-                        log::info!(
-                            "{} → {action}: announcing \"{}\" ({})",
-                            gesture.name(),
-                            a.subject,
-                            a.id
-                        );
-                        self.dispatcher.send(Arc::new(a));
-                    }
-                }
-                Event::Gesture {
-                    gesture,
-                    ignored: Some(why),
-                    ..
-                } => {
-                    log::info!("{} ignored: {}", gesture.name(), why.name());
-                }
-                Event::Arm { armed, .. } => {
-                    log::info!("{}", if *armed { "armed" } else { "disarmed" })
-                }
-                _ => {}
-            }
-        }
-        self.scratch = events;
-        self.scratch.clear();
-        Ok(())
-    }
-
-    fn report(&mut self, report: Report) -> Result<(), DaemonError> {
-        let outcome = match &report.result {
-            Ok(()) => Outcome::Delivered,
-            Err(err) => {
-                log::warn!("sink {} ({}): {err}", report.sink, report.kind);
-                Outcome::Failed
-            }
-        };
-        self.write_event(&Event::Delivery {
+    fn delivery(&mut self, report: DeliveryReport) -> Result<(), DaemonError> {
+        self.write(&Event::Delivery {
             at: monotonic::now(),
             announcement: report.announcement,
             sink: report.sink,
-            outcome,
+            outcome: report.outcome,
             attempt: report.attempt,
         })
     }
+}
+
+/// Opens the outbox, or explains loudly why delivery runs without it.
+fn open_outbox(state_dir: &std::path::Path) -> Option<Outbox> {
+    match Outbox::open(state_dir) {
+        Ok(outbox) => Some(outbox),
+        Err(err) => {
+            log::error!(
+                "NO OUTBOX: {err}; presses are still sent, but deliveries pending at a restart or power cut will be lost"
+            );
+            None
+        }
+    }
+}
+
+/// Writes the pipeline's events and announces each accepted action.
+fn handle(
+    events: &mut Vec<Event>,
+    lines: &mut EventLines,
+    config: &Config,
+    deliveries: &Deliveries,
+) -> Result<(), DaemonError> {
+    for event in events.drain(..) {
+        lines.write(&event)?;
+        match &event {
+            Event::Gesture {
+                action: Some(action),
+                ignored: None,
+                gesture,
+                ..
+            } => {
+                let now = jiff::ZonedDateTime::now();
+                if let Some(a) = announce::make(config, action, &now, announce::new_id()) {
+                    log::info!(
+                        "{} → {action}: announcing \"{}\" ({})",
+                        gesture.name(),
+                        a.subject,
+                        a.id
+                    );
+                    deliveries.announce(a);
+                }
+            }
+            Event::Gesture {
+                gesture,
+                ignored: Some(why),
+                ..
+            } => log::info!("{} ignored: {}", gesture.name(), why.name()),
+            Event::Arm { armed, .. } => log::info!("{}", if *armed { "armed" } else { "disarmed" }),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Runs the daemon until SIGINT/SIGTERM (or the simulated button quits).
@@ -145,6 +151,9 @@ pub async fn run(
         signal(SignalKind::interrupt()).map_err(|e| DaemonError::Signal("SIGINT", e))?;
     let mut sigterm =
         signal(SignalKind::terminate()).map_err(|e| DaemonError::Signal("SIGTERM", e))?;
+    let policy = RetryPolicy::from_config(&config.delivery);
+    let history = Duration::from_secs(config.delivery.history_days * 86_400);
+    let mut deliveries = Deliveries::start(sinks, open_outbox(&options.state_dir), policy, history);
     let origin = monotonic::now();
     let mut pipeline = Pipeline::new(&config, source.starting_levels(), origin);
     log::info!(
@@ -157,19 +166,17 @@ pub async fn run(
             ", disarmed"
         }
     );
-    let mut daemon = Daemon {
-        dispatcher: Dispatcher::new(sinks),
-        config,
+    let mut lines = EventLines {
         origin,
-        events: options.events,
-        scratch: Vec::new(),
+        out: options.events,
     };
+    let mut events = Vec::new();
 
     loop {
         let deadline = pipeline.deadline();
         tokio::select! {
             edge = source.next_edge() => match edge {
-                Some(Ok(edge)) => pipeline.edge(edge, &mut daemon.scratch),
+                Some(Ok(edge)) => pipeline.edge(edge, &mut events),
                 Some(Err(err)) => return Err(err.into()),
                 None => {
                     log::info!("the simulated button quit");
@@ -177,30 +184,26 @@ pub async fn run(
                 }
             },
             () = sleep_until(deadline), if deadline.is_some() => {
-                pipeline.advance(monotonic::now(), &mut daemon.scratch);
+                pipeline.advance(monotonic::now(), &mut events);
             }
-            Some(report) = daemon.dispatcher.next_report(), if daemon.dispatcher.busy() => daemon.report(report)?,
+            Some(report) = deliveries.next_report() => lines.delivery(report)?,
             _ = sigint.recv() => { log::info!("SIGINT: stopping"); break; }
             _ = sigterm.recv() => { log::info!("SIGTERM: stopping"); break; }
         }
-        daemon.handle_events()?;
+        handle(&mut events, &mut lines, &config, &deliveries)?;
     }
 
     // Stop taking presses; let sends in flight finish, within a bound.
     drop(source);
-    let grace = tokio::time::sleep(SHUTDOWN_GRACE);
-    tokio::pin!(grace);
-    while daemon.dispatcher.busy() {
-        tokio::select! {
-            Some(report) = daemon.dispatcher.next_report() => daemon.report(report)?,
-            () = &mut grace => {
-                log::warn!("sends still running after {} s; stopping anyway", SHUTDOWN_GRACE.as_secs());
-                daemon.dispatcher.abort_all();
-                break;
+    let mut result = Ok(());
+    deliveries
+        .stop(SHUTDOWN_GRACE, |report| {
+            if result.is_ok() {
+                result = lines.delivery(report);
             }
-        }
-    }
-    Ok(())
+        })
+        .await;
+    result
 }
 
 async fn sleep_until(deadline: Option<Duration>) {

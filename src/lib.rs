@@ -25,6 +25,8 @@ pub mod input;
 pub mod logging;
 pub mod monotonic;
 pub mod notify;
+pub mod outbox;
 pub mod pipeline;
 pub mod replay;
 pub mod sinks;
+pub mod status;

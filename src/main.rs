@@ -12,7 +12,8 @@ use clap::{Parser, Subcommand};
 use daas::config::{self, Loaded};
 use daas::daemon::{self, RunOptions};
 use daas::input::trace::Trace;
-use daas::{gesture::GestureKind, logging, notify, replay, sinks};
+use daas::outbox::Outbox;
+use daas::{gesture::GestureKind, logging, notify, replay, sinks, status};
 
 #[derive(Parser)]
 #[command(
@@ -42,6 +43,9 @@ enum Command {
         /// Write event lines (JSON) to PATH, or `-` for stdout
         #[arg(long, value_name = "PATH")]
         events: Option<PathBuf>,
+        /// Where the outbox lives [default: `[daemon] state_dir`]
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
     },
     /// Check a config file and summarise it
     Check {
@@ -56,6 +60,21 @@ enum Command {
         /// Config file [default: /etc/daas/config.toml]
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
+    },
+    /// Show the latest announcements and how each sink's delivery went
+    Status {
+        /// Config file [default: /etc/daas/config.toml]
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+        /// Where the outbox lives [default: `[daemon] state_dir`]
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+        /// How many announcements to show
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        limit: usize,
     },
     /// Announce ACTION through every sink now and show how each went
     Notify {
@@ -128,7 +147,14 @@ fn dispatch(command: Command) -> Result<ExitCode, Failure> {
             config,
             simulate,
             events,
-        } => run(config.as_deref(), simulate, events.as_deref()),
+            state_dir,
+        } => run(config.as_deref(), simulate, events.as_deref(), state_dir),
+        Command::Status {
+            config,
+            state_dir,
+            json,
+            limit,
+        } => status(config.as_deref(), state_dir, json, limit),
         Command::Check { config } => check(config.as_deref()),
         Command::Replay { trace, config } => replay_trace(&trace, config.as_deref()),
         Command::Notify { action, config } => notify_now(action, config.as_deref()),
@@ -144,7 +170,12 @@ fn runtime_builder() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(runtime)
 }
 
-fn run(config: Option<&Path>, simulate: bool, events: Option<&Path>) -> Result<ExitCode, Failure> {
+fn run(
+    config: Option<&Path>,
+    simulate: bool,
+    events: Option<&Path>,
+    state_dir: Option<PathBuf>,
+) -> Result<ExitCode, Failure> {
     let loaded = load_config(config, simulate)?;
     let events: Option<Box<dyn Write + Send>> = match events {
         None => None,
@@ -156,7 +187,12 @@ fn run(config: Option<&Path>, simulate: bool, events: Option<&Path>) -> Result<E
         ))),
     };
     let sinks = sinks::from_config(&loaded.config).map_err(usage)?;
-    let options = RunOptions { simulate, events };
+    let state_dir = state_dir.unwrap_or_else(|| loaded.config.daemon.state_dir.clone());
+    let options = RunOptions {
+        simulate,
+        events,
+        state_dir,
+    };
     runtime_builder()?
         .block_on(daemon::run(loaded.config, sinks, options))
         .map_err(runtime)?;
@@ -168,6 +204,28 @@ fn check(path: Option<&Path>) -> Result<ExitCode, Failure> {
     // Building the sinks reads their secrets: a missing password file shows up now.
     sinks::from_config(&loaded.config).map_err(usage)?;
     print!("{}", config::summary::summary(&loaded.config));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(
+    config: Option<&Path>,
+    state_dir: Option<PathBuf>,
+    json: bool,
+    limit: usize,
+) -> Result<ExitCode, Failure> {
+    let loaded = load_config(config, true)?;
+    let state_dir = state_dir.unwrap_or_else(|| loaded.config.daemon.state_dir.clone());
+    let outbox = Outbox::open_read_only(&state_dir).map_err(runtime)?;
+    let records = outbox.recent(limit).map_err(runtime)?;
+    let summary = outbox.pending_summary().map_err(runtime)?;
+    if json {
+        println!("{}", status::json(&records, &summary));
+    } else {
+        print!(
+            "{}",
+            status::table(&records, &summary, jiff::Timestamp::now())
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -22,8 +22,10 @@ fn text(bytes: &[u8]) -> String {
 
 /// Runs `daas run --simulate --events -` with `script` on stdin.
 fn simulate(config: Option<&std::path::Path>, script: &str) -> Output {
+    let state = tempfile::tempdir().expect("state dir");
     let mut cmd = daas();
-    cmd.args(["run", "--simulate", "--events", "-"]);
+    cmd.args(["run", "--simulate", "--events", "-", "--state-dir"])
+        .arg(state.path());
     if let Some(config) = config {
         cmd.arg("--config").arg(config);
     }
@@ -229,8 +231,10 @@ fn unknown_simulator_lines_are_reported_and_skipped() {
 
 #[test]
 fn sigterm_stops_the_daemon_with_exit_0() {
+    let state = tempfile::tempdir().expect("state dir");
     let mut child = daas()
-        .args(["run", "--simulate"])
+        .args(["run", "--simulate", "--state-dir"])
+        .arg(state.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -85,7 +85,8 @@ timeout_s = 5
     let path = dir.path().join("config.toml");
     std::fs::write(&path, config).expect("write config");
 
-    let (check, notify, run) = tokio::task::spawn_blocking(move || {
+    let dir_path = dir.path().join("state");
+    let (check, notify, (run, status, status_json)) = tokio::task::spawn_blocking(move || {
         let check = daas()
             .args(["check", "--config"])
             .arg(&path)
@@ -101,6 +102,8 @@ timeout_s = 5
                 "--log-level",
                 "trace",
                 "run",
+                "--state-dir",
+                dir_path.to_str().expect("utf-8"),
                 "--simulate",
                 "--events",
                 "-",
@@ -118,7 +121,30 @@ timeout_s = 5
             .expect("stdin")
             .write_all(b"press\nwait 1500\nquit\n")
             .expect("script");
-        (check, notify, child.wait_with_output().expect("run exits"))
+        let run = child.wait_with_output().expect("run exits");
+        // The outbox keeps each delivery's last error: status must not show a secret either.
+        let status = daas()
+            .args([
+                "status",
+                "--state-dir",
+                dir_path.to_str().expect("utf-8"),
+                "--config",
+            ])
+            .arg(&path)
+            .output()
+            .expect("status runs");
+        let status_json = daas()
+            .args([
+                "status",
+                "--json",
+                "--state-dir",
+                dir_path.to_str().expect("utf-8"),
+                "--config",
+            ])
+            .arg(&path)
+            .output()
+            .expect("status runs");
+        (check, notify, (run, status, status_json))
     })
     .await
     .expect("commands ran");
@@ -151,10 +177,24 @@ timeout_s = 5
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let failed = String::from_utf8_lossy(&run.stdout)
-        .matches(r#""outcome":"failed""#)
-        .count();
-    assert_eq!(failed, 4, "{}", String::from_utf8_lossy(&run.stdout));
+    let events = String::from_utf8_lossy(&run.stdout);
+    for sink in ["slack", "discord", "hook", "mail"] {
+        let failing = format!(r#""sink":"{sink}","outcome":"#);
+        assert!(
+            events
+                .lines()
+                .any(|l| l.contains(&failing) && !l.contains("delivered")),
+            "{sink} failed (or is retrying):\n{events}"
+        );
+    }
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(String::from_utf8_lossy(&status_json.stdout).contains("last_error"));
+    assert_clean("status table", &status.stdout);
+    assert_clean("status JSON", &status_json.stdout);
     assert_clean("event lines", &run.stdout);
     assert_clean("run stderr", &run.stderr);
     assert!(

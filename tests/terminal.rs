@@ -35,9 +35,12 @@ fn enter_on_a_terminal_prints_the_announcement() {
         .open(name.to_str().expect("utf-8"))
         .expect("open pts");
 
+    let state = tempfile::tempdir().expect("state dir");
     let mut child = Command::new(env!("CARGO_BIN_EXE_daas"))
         .args(["run", "--simulate"])
         .env_remove("RUST_LOG")
+        // The built-in config keeps its outbox in the user's state dir.
+        .env("XDG_STATE_HOME", state.path())
         .stdin(Stdio::from(slave.try_clone().expect("dup")))
         .stdout(Stdio::from(slave.try_clone().expect("dup")))
         .stderr(Stdio::from(slave.try_clone().expect("dup")))

@@ -102,10 +102,28 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     })
 }
 
-/// The built-in default config (a test proves it is valid).
+/// The built-in default config (a test proves it is valid). It is for trying daas on
+/// a laptop, so its outbox lives in the user's state directory, not /var/lib/daas.
 pub fn built_in() -> Result<Loaded, ConfigError> {
-    let config = parse(BUILT_IN, "<built-in config>")?;
+    let mut config = parse(BUILT_IN, "<built-in config>")?;
+    config.daemon.state_dir = user_state_dir();
     Ok(Loaded { config, path: None })
+}
+
+/// `$XDG_STATE_HOME/daas`, else `~/.local/state/daas`, else a folder in the temp dir.
+fn user_state_dir() -> PathBuf {
+    let from_env = |var: &str| {
+        std::env::var_os(var)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(state) = from_env("XDG_STATE_HOME") {
+        return state.join("daas");
+    }
+    if let Some(home) = from_env("HOME") {
+        return home.join(".local/state/daas");
+    }
+    std::env::temp_dir().join("daas-state")
 }
 
 /// Parses and validates config text; `file` names it in errors.

@@ -26,6 +26,77 @@ pub struct Config {
     pub actions: BTreeMap<String, Action>,
     #[serde(default)]
     pub sinks: Vec<SinkConfig>,
+    #[serde(default)]
+    pub daemon: Daemon,
+    #[serde(default)]
+    pub delivery: Delivery,
+}
+
+/// `[daemon]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Daemon {
+    /// Where the outbox database lives (`--state-dir` overrides it).
+    #[serde(default = "default_state_dir")]
+    pub state_dir: PathBuf,
+}
+
+impl Default for Daemon {
+    fn default() -> Self {
+        Daemon {
+            state_dir: default_state_dir(),
+        }
+    }
+}
+
+fn default_state_dir() -> PathBuf {
+    PathBuf::from("/var/lib/daas")
+}
+
+/// `[delivery]`: retries and history.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delivery {
+    /// The first retry comes after about this long (full jitter around it).
+    #[serde(default = "default_backoff_initial_s")]
+    pub backoff_initial_s: u64,
+    /// Retries are never further apart than this (unless a server's Retry-After says so).
+    #[serde(default = "default_backoff_max_s")]
+    pub backoff_max_s: u64,
+    /// A delivery still pending this long after its announcement is given up as expired:
+    /// stale doughnut news is worse than none.
+    #[serde(default = "default_expire_after_s")]
+    pub expire_after_s: u64,
+    /// Finished announcements are kept this long for `daas status`.
+    #[serde(default = "default_history_days")]
+    pub history_days: u64,
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        Delivery {
+            backoff_initial_s: default_backoff_initial_s(),
+            backoff_max_s: default_backoff_max_s(),
+            expire_after_s: default_expire_after_s(),
+            history_days: default_history_days(),
+        }
+    }
+}
+
+fn default_backoff_initial_s() -> u64 {
+    2
+}
+
+fn default_backoff_max_s() -> u64 {
+    300
+}
+
+fn default_expire_after_s() -> u64 {
+    7200
+}
+
+fn default_history_days() -> u64 {
+    90
 }
 
 /// `[device]`

@@ -66,6 +66,16 @@ pub fn summary(c: &Config) -> String {
             );
         }
     }
+    let d = &c.delivery;
+    let _ = writeln!(
+        out,
+        "outbox: {} (retries {}..{} s apart, expire after {} s, history {} days)",
+        c.daemon.state_dir.display(),
+        d.backoff_initial_s,
+        d.backoff_max_s,
+        d.expire_after_s,
+        d.history_days
+    );
     for sink in &c.sinks {
         let _ = writeln!(
             out,

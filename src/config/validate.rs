@@ -258,5 +258,30 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         c.action_templates(name, action);
     }
     c.sinks(config);
+    let d = &config.delivery;
+    c.range(
+        &["delivery", "backoff_initial_s"],
+        d.backoff_initial_s,
+        1..=3600,
+        "seconds",
+    );
+    c.range(
+        &["delivery", "backoff_max_s"],
+        d.backoff_max_s,
+        d.backoff_initial_s.max(1)..=86_400,
+        "seconds (at least backoff_initial_s)",
+    );
+    c.range(
+        &["delivery", "expire_after_s"],
+        d.expire_after_s,
+        1..=7 * 86_400,
+        "seconds",
+    );
+    c.range(
+        &["delivery", "history_days"],
+        d.history_days,
+        1..=3650,
+        "days",
+    );
     c.problems
 }

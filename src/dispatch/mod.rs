@@ -1,8 +1,14 @@
 //! Dispatch: every announcement goes to every sink at once, each send in its own task
 //! under its sink's timeout, so a dead server never delays another sink.
 //!
-//! Reports come back as sends finish, in whatever order they finish. (The durable
-//! outbox and retries build on this.)
+//! [`Dispatcher`] is the one-shot fan-out (`daas notify`): reports come back as sends
+//! finish. The daemon uses [`durable::Deliveries`]: the outbox, one worker per sink,
+//! retries by [`policy::RetryPolicy`].
+
+pub mod durable;
+mod journal;
+pub mod policy;
+pub mod worker;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

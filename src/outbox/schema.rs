@@ -1,0 +1,129 @@
+//! The outbox's tables, their version, and how values are stored in them.
+//!
+//! Two tables. `announcements` keeps each announcement once, keyed by `seq`, an
+//! INTEGER PRIMARY KEY that grows with every insert: that, not the creation time, is
+//! the order of the queue, because the Pi has no real-time clock and its wall clock
+//! can jump (1970 until NTP answers, then suddenly today). `deliveries` holds one row
+//! per (announcement, sink), with `position` keeping the config order of the sinks;
+//! its rows go when their announcement goes (`ON DELETE CASCADE`).
+//!
+//! `PRAGMA user_version` says which version of this layout a file has. Version 0 is a
+//! fresh (empty) file; a version newer than [`VERSION`] was written by a newer daas,
+//! and this one leaves it alone rather than guess.
+//!
+//! Times are stored as whole nanoseconds since the Unix epoch in an INTEGER, so an
+//! announcement reads back exactly as it was added; that covers the years 1677 to
+//! 2262, and anything outside is clamped (a Pi's clock will not get there).
+
+use jiff::Timestamp;
+use rusqlite::{Connection, TransactionBehavior};
+
+/// The layout this daas writes and reads.
+pub(super) const VERSION: i64 = 1;
+
+const CREATE: &str = "
+    CREATE TABLE announcements (
+        seq         INTEGER PRIMARY KEY,
+        id          TEXT    NOT NULL UNIQUE,
+        action      TEXT    NOT NULL,
+        subject     TEXT    NOT NULL,
+        body        TEXT    NOT NULL,
+        device      TEXT    NOT NULL,
+        created_ns  INTEGER NOT NULL
+    );
+    CREATE TABLE deliveries (
+        announcement     INTEGER NOT NULL REFERENCES announcements (seq) ON DELETE CASCADE,
+        sink             TEXT    NOT NULL,
+        position         INTEGER NOT NULL,
+        state            TEXT    NOT NULL DEFAULT 'pending'
+                         CHECK (state IN ('pending', 'delivered', 'failed', 'expired')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ns  INTEGER,
+        last_error       TEXT,
+        updated_ns       INTEGER NOT NULL,
+        PRIMARY KEY (announcement, sink)
+    ) WITHOUT ROWID;
+    -- The daemon asks for pending deliveries often; finished ones pile up as history.
+    CREATE INDEX deliveries_pending ON deliveries (announcement) WHERE state = 'pending';
+";
+
+/// What [`migrate`] found in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Found {
+    /// The file has (now) the layout of [`VERSION`].
+    Current,
+    /// The file was written by a newer daas with this version.
+    Newer(i64),
+}
+
+/// The file's layout version; 0 for a fresh file.
+pub(super) fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+}
+
+/// Creates the tables in a fresh file, in one transaction, and checks the version of
+/// an existing one. IMMEDIATE takes the write lock first, so two processes opening a
+/// fresh file at once cannot both create the tables.
+pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<Found> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found = match version(&tx)? {
+        0 => {
+            tx.execute_batch(CREATE)?;
+            tx.pragma_update(None, "user_version", VERSION)?;
+            Found::Current
+        }
+        VERSION => Found::Current,
+        newer => Found::Newer(newer),
+    };
+    tx.commit()?;
+    Ok(found)
+}
+
+/// A timestamp as stored: nanoseconds since the epoch, clamped to what an i64 holds.
+pub(super) fn to_ns(t: Timestamp) -> i64 {
+    let ns = t.as_nanosecond();
+    i64::try_from(ns).unwrap_or(if ns < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// A stored timestamp. Every i64 of nanoseconds is within jiff's range, so the
+/// fallback is never taken.
+pub(super) fn from_ns(ns: i64) -> Timestamp {
+    Timestamp::from_nanosecond(i128::from(ns)).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_round_trip_to_the_nanosecond() {
+        let t: Timestamp = "2026-11-27T10:03:00.123456789Z".parse().expect("timestamp");
+        assert_eq!(from_ns(to_ns(t)), t);
+        let before_1970: Timestamp = "1969-07-20T20:17:40Z".parse().expect("timestamp");
+        assert_eq!(from_ns(to_ns(before_1970)), before_1970);
+    }
+
+    #[test]
+    fn timestamps_beyond_an_i64_are_clamped_not_wrapped() {
+        assert_eq!(to_ns(Timestamp::MAX), i64::MAX);
+        assert_eq!(to_ns(Timestamp::MIN), i64::MIN);
+    }
+
+    #[test]
+    fn a_fresh_file_gets_the_current_layout_once() {
+        let mut conn = Connection::open_in_memory().expect("memory db");
+        assert_eq!(migrate(&mut conn).expect("migrate"), Found::Current);
+        assert_eq!(version(&conn).expect("version"), VERSION);
+        // A second open of the same file changes nothing.
+        assert_eq!(migrate(&mut conn).expect("migrate"), Found::Current);
+    }
+
+    #[test]
+    fn a_newer_layout_is_reported_not_touched() {
+        let mut conn = Connection::open_in_memory().expect("memory db");
+        conn.pragma_update(None, "user_version", 7)
+            .expect("set version");
+        assert_eq!(migrate(&mut conn).expect("migrate"), Found::Newer(7));
+        assert_eq!(version(&conn).expect("version"), 7);
+    }
+}

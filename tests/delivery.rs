@@ -1,0 +1,396 @@
+//! Nothing accepted is lost: the daemon (the built binary, simulated button) against
+//! real HTTP receivers on 127.0.0.1 — killed mid-send, facing an outage, a rate limit,
+//! a permanent refusal, a delivery that expires, and a corrupt database.
+
+mod receiver;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use receiver::Receiver;
+use serde_json::Value;
+
+/// A test's state dir and config.
+struct Setup {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+impl Setup {
+    /// `sinks` are (name, url) webhook sinks; `delivery` extra `[delivery]` keys.
+    fn new(sinks: &[(&str, String)], delivery: &str) -> Setup {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut text = format!(
+            "[button]\npin = 17\n[gestures]\npress = \"arrival\"\n[actions.arrival]\nsubject = \"Doughnuts\"\nbody = \"Now.\"\ncooldown_s = 0\n\
+             [delivery]\nbackoff_initial_s = 1\nbackoff_max_s = 2\n{delivery}\n"
+        );
+        for (name, url) in sinks {
+            text += &format!(
+                "[[sinks]]\ntype = \"webhook\"\nname = \"{name}\"\nurl = \"{url}\"\ntimeout_s = 5\n"
+            );
+        }
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, text).expect("write config");
+        Setup { dir, config }
+    }
+
+    fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    fn events(&self, run: usize) -> PathBuf {
+        self.dir.path().join(format!("events-{run}.jsonl"))
+    }
+
+    /// Starts the daemon; stdin stays open for [`Daemon::send`].
+    fn start(&self, run: usize) -> Daemon {
+        let child = Command::new(env!("CARGO_BIN_EXE_daas"))
+            .args(["run", "--simulate", "--config"])
+            .arg(&self.config)
+            .arg("--state-dir")
+            .arg(self.state())
+            .arg("--events")
+            .arg(self.events(run))
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("daas runs");
+        Daemon { child }
+    }
+
+    /// `daas status --json` output, or `None` before the daemon made the outbox.
+    fn try_status(&self) -> Option<Value> {
+        let out = Command::new(env!("CARGO_BIN_EXE_daas"))
+            .args(["status", "--json", "--limit", "1000", "--config"])
+            .arg(&self.config)
+            .arg("--state-dir")
+            .arg(self.state())
+            .output()
+            .expect("status runs");
+        out.status
+            .success()
+            .then(|| serde_json::from_slice(&out.stdout).expect("status JSON"))
+    }
+
+    fn status(&self) -> Value {
+        self.try_status().expect("daas status succeeds")
+    }
+
+    /// Announcement ids in the outbox, oldest first (none before it exists).
+    fn ids(&self) -> Vec<String> {
+        let Some(status) = self.try_status() else {
+            return Vec::new();
+        };
+        let mut ids: Vec<String> = status["announcements"]
+            .as_array()
+            .expect("announcements")
+            .iter()
+            .map(|a| a["id"].as_str().expect("id").to_string())
+            .collect();
+        ids.reverse();
+        ids
+    }
+
+    fn event_lines(&self, run: usize) -> Vec<Value> {
+        std::fs::read_to_string(self.events(run))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("event JSON"))
+            .collect()
+    }
+}
+
+struct Daemon {
+    child: Child,
+}
+
+impl Daemon {
+    fn send(&mut self, script: &str) {
+        let stdin = self.child.stdin.as_mut().expect("stdin");
+        stdin.write_all(script.as_bytes()).expect("write");
+        stdin.flush().expect("flush");
+    }
+
+    fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then the exit status and stderr.
+    fn stop(mut self) -> (Option<i32>, String) {
+        let pid = rustix::process::Pid::from_child(&self.child);
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM");
+        let status = self.child.wait().expect("exits");
+        let mut stderr = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut err, &mut stderr);
+        }
+        (status.code(), stderr)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits (up to 60 s) until `done` holds, checking every 50 ms.
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The announcement ids a receiver accepted (answered 200), in order, on `path`.
+fn accepted_ids(r: &Receiver, path: &str) -> Vec<String> {
+    r.accepted()
+        .iter()
+        .filter(|q| q.uri.path() == path)
+        .map(|q| {
+            serde_json::from_slice::<Value>(&q.body).expect("json")["id"]
+                .as_str()
+                .expect("id")
+                .to_string()
+        })
+        .collect()
+}
+
+fn pending(setup: &Setup) -> u64 {
+    setup.status()["pending"]["count"].as_u64().expect("count")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_mid_send_loses_nothing() {
+    let r = Receiver::start().await;
+    let sinks = [
+        ("slow-a", r.url("/slow/1500/a")),
+        ("slow-b", r.url("/slow/1500/b")),
+        ("quick", r.url("/quick")),
+    ];
+    let setup = Setup::new(&sinks, "");
+    let mut daemon = setup.start(1);
+    daemon.send("press\nwait 100\npress\nwait 100\npress\n");
+    until("3 committed announcements", || setup.ids().len() == 3).await;
+    until("a slow send in flight", || {
+        r.requests()
+            .iter()
+            .any(|q| q.uri.path().starts_with("/slow") && q.answered.is_none())
+    })
+    .await;
+    daemon.kill();
+
+    let daemon = setup.start(2);
+    until("no pending deliveries", || pending(&setup) == 0).await;
+    let (code, stderr) = daemon.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    let ids = setup.ids();
+    assert_eq!(ids.len(), 3);
+    for path in ["/slow/1500/a", "/slow/1500/b", "/quick"] {
+        let got = accepted_ids(&r, path);
+        for id in &ids {
+            let n = got.iter().filter(|g| *g == id).count();
+            // A duplicate only where the kill fell between the server's answer and the commit.
+            assert!(
+                (1..=2).contains(&n),
+                "{path}: {id} received {n} times ({got:?})"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outage_delays_but_keeps_order() {
+    let mut r = Receiver::start().await;
+    let setup = Setup::new(&[("lab", r.url("/hook"))], "");
+    let mut daemon = setup.start(1);
+    daemon.send("press\n");
+    until("the first delivery", || r.accepted().len() == 1).await;
+
+    r.stop().await;
+    daemon.send("wait 50\npress\nwait 200\npress\nwait 200\npress\n");
+    until("4 announcements", || setup.ids().len() == 4).await;
+    until("a failed retry", || {
+        setup
+            .event_lines(1)
+            .iter()
+            .any(|e| e["outcome"] == "retrying")
+    })
+    .await;
+    assert_eq!(pending(&setup), 3);
+
+    let log = std::sync::Arc::clone(&r.received);
+    let back = Receiver::start_on(r.port, log).await;
+    until("all delivered", || back.accepted().len() == 4).await;
+    assert_eq!(
+        accepted_ids(&back, "/hook"),
+        setup.ids(),
+        "delivered in the order they were made"
+    );
+    let (code, stderr) = daemon.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retry_after_is_honoured_never_earlier() {
+    let r = Receiver::start().await;
+    let setup = Setup::new(&[("limited", r.url("/fail-first/2/429"))], "");
+    let mut daemon = setup.start(1);
+    daemon.send("press\n");
+    until("the delivery", || {
+        setup
+            .event_lines(1)
+            .iter()
+            .any(|e| e["outcome"] == "delivered")
+    })
+    .await;
+    let times: Vec<Instant> = r.requests().iter().map(|q| q.at).collect();
+    assert_eq!(times.len(), 3, "two 429s, then the delivery");
+    for pair in times.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= Duration::from_secs(2),
+            "retried after {:?}, Retry-After said 2 s",
+            pair[1] - pair[0]
+        );
+    }
+    let outcomes: Vec<(String, u64)> = setup
+        .event_lines(1)
+        .iter()
+        .filter(|e| e["type"] == "delivery")
+        .map(|e| {
+            (
+                e["outcome"].as_str().expect("outcome").to_string(),
+                e["attempt"].as_u64().expect("attempt"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("retrying".into(), 1),
+            ("retrying".into(), 2),
+            ("delivered".into(), 3)
+        ]
+    );
+    daemon.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_permanent_failure_is_not_retried_and_blocks_no_other_sink() {
+    let r = Receiver::start().await;
+    let setup = Setup::new(
+        &[("gone", r.url("/status/404")), ("fine", r.url("/fine"))],
+        "",
+    );
+    let mut daemon = setup.start(1);
+    daemon.send("press\nwait 100\npress\n");
+    until("both delivered to the healthy sink", || {
+        accepted_ids(&r, "/fine").len() == 2
+    })
+    .await;
+    until("both failed at the gone sink", || {
+        setup
+            .event_lines(1)
+            .iter()
+            .filter(|e| e["sink"] == "gone" && e["outcome"] == "failed")
+            .count()
+            == 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let to_gone = r
+        .requests()
+        .iter()
+        .filter(|q| q.uri.path() == "/status/404")
+        .count();
+    assert_eq!(to_gone, 2, "one attempt per announcement, no retries");
+    let status = setup.status();
+    let states: Vec<&str> = status["announcements"][0]["deliveries"]
+        .as_array()
+        .expect("deliveries")
+        .iter()
+        .map(|d| d["state"].as_str().expect("state"))
+        .collect();
+    assert_eq!(states.len(), 2);
+    assert!(
+        states.contains(&"failed") && states.contains(&"delivered"),
+        "{states:?}"
+    );
+    daemon.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delivery_that_cannot_succeed_in_time_expires() {
+    let r = Receiver::start().await;
+    let setup = Setup::new(&[("down", r.url("/status/503"))], "expire_after_s = 3");
+    let mut daemon = setup.start(1);
+    daemon.send("press\n");
+    until("the expiry", || {
+        let lines = setup.event_lines(1);
+        lines.iter().any(|e| e["outcome"] == "expired")
+    })
+    .await;
+    assert_eq!(pending(&setup), 0);
+    let status = setup.status();
+    let delivery = &status["announcements"][0]["deliveries"][0];
+    assert_eq!(delivery["state"], "expired");
+    assert!(
+        delivery["attempts"].as_u64().expect("attempts") >= 2,
+        "{delivery}"
+    );
+    daemon.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_corrupt_database_is_named_and_presses_still_go_out() {
+    let r = Receiver::start().await;
+    let setup = Setup::new(&[("lab", r.url("/hook"))], "");
+    std::fs::create_dir_all(setup.state()).expect("state dir");
+    let db = setup.state().join("outbox.sqlite3");
+    std::fs::write(&db, vec![0x5a; 8192]).expect("garbage");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_daas"))
+        .args(["status", "--config"])
+        .arg(&setup.config)
+        .arg("--state-dir")
+        .arg(setup.state())
+        .output()
+        .expect("status runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&db.display().to_string()) && stderr.contains("mv "),
+        "{stderr}"
+    );
+
+    let mut daemon = setup.start(1);
+    daemon.send("press\n");
+    until("the best-effort delivery", || r.accepted().len() == 1).await;
+    let (code, stderr) = daemon.stop();
+    assert_eq!(code, Some(0), "no crash: {stderr}");
+    assert!(
+        stderr.contains("NO OUTBOX") && stderr.contains(&db.display().to_string()),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unwritable_state_dir_still_delivers() {
+    let r = Receiver::start().await;
+    let setup = Setup::new(&[("lab", r.url("/hook"))], "");
+    // A state dir below a plain file can never be created (even by root).
+    std::fs::write(setup.dir.path().join("state"), "not a directory").expect("file");
+    let mut daemon = setup.start(1);
+    daemon.send("press\n");
+    until("the best-effort delivery", || r.accepted().len() == 1).await;
+    let (code, stderr) = daemon.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("NO OUTBOX"), "{stderr}");
+}
