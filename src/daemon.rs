@@ -106,7 +106,7 @@ fn handle(
     events: &mut Vec<Event>,
     lines: &mut EventLines,
     config: &Config,
-    deliveries: &Deliveries,
+    deliveries: &mut Deliveries,
 ) -> Result<(), DaemonError> {
     for event in events.drain(..) {
         lines.write(&event)?;
@@ -190,7 +190,7 @@ pub async fn run(
             _ = sigint.recv() => { log::info!("SIGINT: stopping"); break; }
             _ = sigterm.recv() => { log::info!("SIGTERM: stopping"); break; }
         }
-        handle(&mut events, &mut lines, &config, &deliveries)?;
+        handle(&mut events, &mut lines, &config, &mut deliveries)?;
     }
 
     // Stop taking presses; let sends in flight finish, within a bound.

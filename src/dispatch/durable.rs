@@ -25,6 +25,21 @@ pub struct Deliveries {
     reports: mpsc::UnboundedReceiver<DeliveryReport>,
     workers: JoinSet<()>,
     stop: watch::Sender<bool>,
+    /// How long finished history is kept, and when it was last pruned.
+    history: Duration,
+    last_prune: std::time::Instant,
+}
+
+/// History is pruned at start-up and then at most daily, on an announcement (a write
+/// happens then anyway; no timer for it).
+const PRUNE_EVERY: Duration = Duration::from_secs(86_400);
+
+/// Deletes finished history older than `history`.
+fn prune(journal: &Journal, history: Duration) {
+    let keep = jiff::SignedDuration::try_from(history).unwrap_or(jiff::SignedDuration::MAX);
+    if let Ok(cutoff) = Timestamp::now().checked_sub(keep) {
+        journal.prune(cutoff);
+    }
 }
 
 /// Groups pending deliveries by sink, in the outbox's order, sharing each announcement.
@@ -118,13 +133,19 @@ impl Deliveries {
             reports,
             workers,
             stop,
+            history,
+            last_prune: std::time::Instant::now(),
         }
     }
 
     /// Commits `announcement` to the outbox, then hands it to every sink's worker.
-    pub fn announce(&self, announcement: Announcement) {
+    pub fn announce(&mut self, announcement: Announcement) {
         let names: Vec<&str> = self.sink_names.iter().map(String::as_str).collect();
         self.journal.add(&announcement, &names);
+        if self.last_prune.elapsed() >= PRUNE_EVERY {
+            prune(&self.journal, self.history);
+            self.last_prune = std::time::Instant::now();
+        }
         let shared = Arc::new(announcement);
         for inbox in &self.inboxes {
             // A worker only ends at shutdown.
