@@ -25,6 +25,7 @@ use crate::monotonic;
 use crate::outbox::Outbox;
 use crate::pipeline::Pipeline;
 use crate::sinks::ConfiguredSink;
+use crate::systemd::Systemd;
 
 /// How long shutdown waits for sends in flight.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -171,6 +172,14 @@ pub async fn run(
         out: options.events,
     };
     let mut events = Vec::new();
+    // Inputs are open and the outbox is loaded: tell systemd.
+    let systemd = Systemd::from_env();
+    systemd.ready(&format!("watching GPIO {}", config.button.pin));
+    let mut watchdog = systemd.ping_every().map(|every| {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks
+    });
 
     loop {
         let deadline = pipeline.deadline();
@@ -187,6 +196,7 @@ pub async fn run(
                 pipeline.advance(monotonic::now(), &mut events);
             }
             Some(report) = deliveries.next_report() => lines.delivery(report)?,
+            _ = tick(&mut watchdog), if watchdog.is_some() => systemd.ping(),
             _ = sigint.recv() => { log::info!("SIGINT: stopping"); break; }
             _ = sigterm.recv() => { log::info!("SIGTERM: stopping"); break; }
         }
@@ -194,6 +204,7 @@ pub async fn run(
     }
 
     // Stop taking presses; let sends in flight finish, within a bound.
+    systemd.stopping();
     drop(source);
     let mut result = Ok(());
     deliveries
@@ -204,6 +215,16 @@ pub async fn run(
         })
         .await;
     result
+}
+
+/// The next watchdog tick (never, without a watchdog).
+async fn tick(watchdog: &mut Option<tokio::time::Interval>) {
+    match watchdog {
+        Some(ticks) => {
+            ticks.tick().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 async fn sleep_until(deadline: Option<Duration>) {

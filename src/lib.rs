@@ -30,3 +30,4 @@ pub mod pipeline;
 pub mod replay;
 pub mod sinks;
 pub mod status;
+pub mod systemd;
