@@ -147,6 +147,9 @@ pub async fn run(
     sinks: Vec<ConfiguredSink>,
     options: RunOptions,
 ) -> Result<(), DaemonError> {
+    // The time line starts before the source opens: an edge that arrives while the
+    // outbox is still loading keeps its own time instead of being squashed to now.
+    let origin = monotonic::now();
     let mut source = open_source(&config, options.simulate)?;
     let mut sigint =
         signal(SignalKind::interrupt()).map_err(|e| DaemonError::Signal("SIGINT", e))?;
@@ -155,7 +158,6 @@ pub async fn run(
     let policy = RetryPolicy::from_config(&config.delivery);
     let history = Duration::from_secs(config.delivery.history_days * 86_400);
     let mut deliveries = Deliveries::start(sinks, open_outbox(&options.state_dir), policy, history);
-    let origin = monotonic::now();
     let mut pipeline = Pipeline::new(&config, source.starting_levels(), origin);
     log::info!(
         "ready: {} on GPIO {}{}",
