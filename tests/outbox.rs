@@ -366,7 +366,7 @@ fn a_file_from_a_newer_daas_is_left_alone() {
 fn status_renders_a_real_outbox() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut outbox = Outbox::open(dir.path()).expect("open");
-    let a = announcement("0193a1b2-0000-7000-8000-000000000000", Timestamp::now());
+    let a = announcement("0193a1b2-0000-7000-8000-0000c0ffee42", Timestamp::now());
     outbox.add(&a, &["email", "slack"]).expect("add");
     let next = Timestamp::now() + SignedDuration::from_secs(30);
     outbox
@@ -378,7 +378,7 @@ fn status_renders_a_real_outbox() {
     let table = daas::status::table(&records, &summary, Timestamp::now());
     assert!(table.starts_with("pending: 2 deliveries"), "{table}");
     assert!(
-        table.contains("0193a1b2") && table.contains("timed out"),
+        table.contains("c0ffee42") && table.contains("timed out"),
         "{table}"
     );
     let json: serde_json::Value =
