@@ -15,11 +15,8 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
+use crate::announce::CLOCK_SET_AFTER;
 use crate::outbox::{DeliveryRecord, PendingSummary, Record, State};
-
-/// Before this, the wall clock was not set yet (it starts in 1970 until NTP answers).
-/// The same threshold as `announce` uses for the text of announcements.
-const CLOCK_SET_AFTER: Timestamp = Timestamp::constant(1_735_689_600, 0); // 2025-01-01
 
 /// Longest last error shown in a table cell; the JSON has it whole.
 const ERROR_WIDTH: usize = 60;

@@ -49,7 +49,7 @@ impl Cooldown {
 
 /// Before this, the clock has not been set (the Pi has no real-time clock and starts
 /// in 1970 until NTP answers).
-const CLOCK_SET_AFTER: Timestamp = Timestamp::constant(1_735_689_600, 0); // 2025-01-01
+pub const CLOCK_SET_AFTER: Timestamp = Timestamp::constant(1_735_689_600, 0); // 2025-01-01
 
 /// Renders `action` as an announcement made at `now` (local time).
 ///
