@@ -20,7 +20,9 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Runs `daas run --simulate --events -` with `script` on stdin.
+/// Runs `daas run --simulate --events -` with `script` on stdin. Scripts that expect
+/// a delivery wait 1.5 s before quitting: an unoptimised daemon under qemu-user
+/// (scripts/cross) needs several hundred milliseconds for it.
 fn simulate(config: Option<&std::path::Path>, script: &str) -> Output {
     let state = tempfile::tempdir().expect("state dir");
     let mut cmd = daas();
@@ -153,7 +155,7 @@ fn bad_usage_exits_2() {
 
 #[test]
 fn simulated_press_announces_and_delivers_to_the_console() {
-    let out = simulate(None, "press\nwait 200\nquit\n");
+    let out = simulate(None, "press\nwait 1500\nquit\n");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let events = event_lines(&out);
     let gesture = events
@@ -179,7 +181,7 @@ fn simulated_press_announces_and_delivers_to_the_console() {
 
 #[test]
 fn simulated_arm_switch_and_long_press_follow_the_config() {
-    let script = "disarm\nwait 50\npress\nwait 100\narm\nwait 50\nhold 1700\nwait 100\nquit\n";
+    let script = "disarm\nwait 50\npress\nwait 100\narm\nwait 50\nhold 1700\nwait 1500\nquit\n";
     let out = simulate(Some(&example()), script);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let kinds: Vec<String> = event_lines(&out)
@@ -216,7 +218,7 @@ fn simulated_arm_switch_and_long_press_follow_the_config() {
 
 #[test]
 fn unknown_simulator_lines_are_reported_and_skipped() {
-    let out = simulate(None, "jump\npress\nwait 200\n");
+    let out = simulate(None, "jump\npress\nwait 1500\n");
     assert_eq!(out.status.code(), Some(0), "end of input quits cleanly");
     let stderr = text(&out.stderr);
     assert!(
