@@ -27,6 +27,7 @@ pub mod monotonic;
 pub mod notify;
 pub mod outbox;
 pub mod pipeline;
+pub mod register;
 pub mod replay;
 pub mod sinks;
 pub mod status;

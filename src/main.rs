@@ -13,7 +13,7 @@ use daas::config::{self, Loaded};
 use daas::daemon::{self, RunOptions};
 use daas::input::trace::Trace;
 use daas::outbox::Outbox;
-use daas::{gesture::GestureKind, logging, notify, replay, sinks, status};
+use daas::{gesture::GestureKind, logging, notify, register, replay, sinks, status};
 
 #[derive(Parser)]
 #[command(
@@ -84,6 +84,9 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
     },
+    /// Join the lab network: show this Pi's identity, print its DHCP reservation, update DNS
+    #[command(subcommand)]
+    Register(Box<register::RegisterCommand>),
 }
 
 /// A failure and its exit code.
@@ -158,6 +161,14 @@ fn dispatch(command: Command) -> Result<ExitCode, Failure> {
         Command::Check { config } => check(config.as_deref()),
         Command::Replay { trace, config } => replay_trace(&trace, config.as_deref()),
         Command::Notify { action, config } => notify_now(action, config.as_deref()),
+        Command::Register(command) => {
+            register::run(*command)
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(|failure| Failure {
+                    code: failure.exit_code(),
+                    error: failure.into_error(),
+                })
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! locations come from re-reading the document with spans (`locate.rs`).
 
 mod locate;
+mod register;
 pub mod schema;
 mod sinks;
 pub mod summary;

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+pub use super::register::Register;
 pub use super::sinks::*;
 
 /// The whole config file.
@@ -30,6 +31,8 @@ pub struct Config {
     pub daemon: Daemon,
     #[serde(default)]
     pub delivery: Delivery,
+    #[serde(default)]
+    pub register: Register,
 }
 
 /// `[daemon]`

@@ -158,7 +158,7 @@ fn example_config_is_valid() {
 
 /// The commented sink examples in config.example.toml, uncommented, are valid too.
 #[test]
-fn example_sink_blocks_are_valid_when_uncommented() {
+fn example_sink_and_register_blocks_are_valid_when_uncommented() {
     let text = include_str!("../../config.example.toml");
     let (head, sinks) = text
         .split_once("# Every sink below")
@@ -168,6 +168,7 @@ fn example_sink_blocks_are_valid_when_uncommented() {
         .map(|line| {
             let code = line.strip_prefix("# ").unwrap_or("");
             let looks_like_toml = code == "[[sinks]]"
+                || code == "[register]"
                 || code
                     .split_once(" = ")
                     .is_some_and(|(k, _)| !k.contains(' '));
@@ -194,4 +195,6 @@ fn example_sink_blocks_are_valid_when_uncommented() {
             "webhook"
         ]
     );
+    assert_eq!(config.register.zone.as_deref(), Some("lab.example.org"));
+    assert_eq!(config.register.subnet_id, Some(1));
 }

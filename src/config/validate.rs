@@ -283,5 +283,14 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         1..=3650,
         "days",
     );
+    if let Some(ttl) = config.register.ttl {
+        c.range(&["register", "ttl"], ttl.into(), 1..=7 * 86_400, "seconds");
+    }
+    if config.register.subnet_id == Some(0) {
+        c.fail(
+            path(&["register", "subnet_id"]),
+            "`register.subnet_id` = 0 is not a Kea subnet id; use the `id` of the subnet in kea-dhcp4.conf (1 or more)".to_string(),
+        );
+    }
     c.problems
 }
