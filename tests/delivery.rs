@@ -56,10 +56,19 @@ impl Setup {
             .env_remove("RUST_LOG")
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            // A file, not a pipe: nobody reads a pipe while the daemon runs, and a
+            // full one would block its logging (and so the daemon).
+            .stderr(std::fs::File::create(self.stderr(run)).expect("stderr file"))
             .spawn()
             .expect("daas runs");
-        Daemon { child }
+        Daemon {
+            child,
+            stderr: self.stderr(run),
+        }
+    }
+
+    fn stderr(&self, run: usize) -> PathBuf {
+        self.dir.path().join(format!("stderr-{run}.log"))
     }
 
     /// `daas status --json` output, or `None` before the daemon made the outbox.
@@ -95,6 +104,25 @@ impl Setup {
         ids
     }
 
+    /// The run's event lines and what `daas status` says, for a failure message.
+    fn diagnosis(&self, run: usize) -> String {
+        let status = Command::new(env!("CARGO_BIN_EXE_daas"))
+            .args(["status", "--config"])
+            .arg(&self.config)
+            .arg("--state-dir")
+            .arg(self.state())
+            .output()
+            .expect("status runs");
+        format!(
+            "log of run {run}:\n{}\nevents of run {run}:\n{}\ndaas status (exit {:?}):\n{}{}",
+            std::fs::read_to_string(self.stderr(run)).unwrap_or_default(),
+            std::fs::read_to_string(self.events(run)).unwrap_or_default(),
+            status.status.code(),
+            String::from_utf8_lossy(&status.stdout),
+            String::from_utf8_lossy(&status.stderr)
+        )
+    }
+
     fn event_lines(&self, run: usize) -> Vec<Value> {
         std::fs::read_to_string(self.events(run))
             .unwrap_or_default()
@@ -106,6 +134,7 @@ impl Setup {
 
 struct Daemon {
     child: Child,
+    stderr: PathBuf,
 }
 
 impl Daemon {
@@ -125,10 +154,7 @@ impl Daemon {
         let pid = rustix::process::Pid::from_child(&self.child);
         rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM");
         let status = self.child.wait().expect("exits");
-        let mut stderr = String::new();
-        if let Some(mut err) = self.child.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut err, &mut stderr);
-        }
+        let stderr = std::fs::read_to_string(&self.stderr).unwrap_or_default();
         (status.code(), stderr)
     }
 }
@@ -141,10 +167,19 @@ impl Drop for Daemon {
 }
 
 /// Waits (up to 60 s) until `done` holds, checking every 50 ms.
-async fn until(what: &str, mut done: impl FnMut() -> bool) {
+async fn until(what: &str, done: impl FnMut() -> bool) {
+    until_or_show(what, done, String::new).await;
+}
+
+/// [`until`], with `show()` in the failure message (what the daemon did so far).
+async fn until_or_show(what: &str, mut done: impl FnMut() -> bool, show: impl Fn() -> String) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}\n{}",
+            show()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -178,7 +213,12 @@ async fn sigkill_mid_send_loses_nothing() {
     let setup = Setup::new(&sinks, "");
     let mut daemon = setup.start(1);
     daemon.send("press\nwait 100\npress\nwait 100\npress\n");
-    until("3 committed announcements", || setup.ids().len() == 3).await;
+    until_or_show(
+        "3 committed announcements",
+        || setup.ids().len() == 3,
+        || setup.diagnosis(1),
+    )
+    .await;
     until("a slow send in flight", || {
         r.requests()
             .iter()

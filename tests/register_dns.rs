@@ -330,6 +330,22 @@ fn config_register_table_gives_the_defaults() {
         "{}",
         text(&out.stdout)
     );
+    // `daas check` shows the table, too.
+    let out = daas()
+        .args(["check", "--config"])
+        .arg(&config)
+        .output()
+        .expect("runs");
+    let expected = format!(
+        "register: dns lab.test via {} (key {})",
+        bind.server(),
+        bind.key_file().display()
+    );
+    assert!(
+        text(&out.stdout).contains(&expected),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]

@@ -85,5 +85,16 @@ pub fn summary(c: &Config) -> String {
             sink.timeout_s()
         );
     }
+    let r = &c.register;
+    if let (Some(server), Some(zone)) = (&r.server, &r.zone) {
+        let key = r.key_file.as_ref().map_or("no key_file".to_string(), |k| {
+            format!("key {}", k.display())
+        });
+        let _ = writeln!(out, "register: dns {zone} via {server} ({key})");
+    }
+    // Not the URL: it may carry the control agent's password.
+    if let (Some(_), Some(id)) = (&r.kea_url, r.subnet_id) {
+        let _ = writeln!(out, "register: kea subnet {id}");
+    }
     out
 }
