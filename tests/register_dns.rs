@@ -134,6 +134,31 @@ fn another_hosts_ptr_is_left_alone_on_remove() {
 }
 
 #[test]
+fn an_old_ptr_in_a_zone_not_served_here_is_a_warning_not_a_failure() {
+    let bind = Bind::start();
+    // The Pi was at an address whose reverse zone this server does not have.
+    ok(
+        &register(&bind, &["--name", "pi", "--ip", "10.20.31.7", "--no-ptr"]),
+        &bind,
+    );
+    // The same address twice is one address.
+    let out = register(
+        &bind,
+        &["--name", "pi", "--ip", "10.20.30.40", "--ip", "10.20.30.40"],
+    );
+    ok(&out, &bind);
+    assert_eq!(bind.query(PI, RecordType::A), ["10.20.30.40"]);
+    assert_eq!(bind.query(PTR_40, RecordType::PTR), [PI]);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "warning: could not delete this name's old PTR in zone 31.20.10.in-addr.arpa."
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn no_ptr_leaves_the_reverse_zone_alone() {
     let bind = Bind::start();
     ok(
@@ -221,13 +246,7 @@ fn a_name_outside_the_zone_is_notzone() {
     let bind = Bind::start();
     let out = register(
         &bind,
-        &[
-            "--name",
-            "pi.elsewhere.test",
-            "--ip",
-            "10.20.30.40",
-            "--no-ptr",
-        ],
+        &["--name", "pi.elsewhere.test", "--ip", "10.20.30.40"],
     );
     let stderr = failed_with(&out, 1);
     assert!(
@@ -366,7 +385,7 @@ fn a_broken_key_file_names_the_file_and_line_and_exits_2() {
     let stderr = failed_with(&out, 2);
     assert!(
         stderr.contains(&format!(
-            "{}:2: algorithm hmac-md5 is not supported",
+            "{}:2: algorithm `hmac-md5` is not supported",
             key.display()
         )),
         "{stderr}"
@@ -379,6 +398,51 @@ fn a_broken_key_file_names_the_file_and_line_and_exits_2() {
     let stderr = failed_with(&out, 2);
     assert!(
         stderr.contains("cannot read the TSIG key file /nonexistent/key"),
+        "{stderr}"
+    );
+}
+
+/// An answer that is not signed with the key is not trusted. No real DNS server
+/// sends one to a signed update (BIND signs every answer, errors included), so this
+/// is a forger on 127.0.0.1: it answers NOERROR, unsigned, to whatever it is sent.
+#[test]
+fn an_unsigned_noerror_answer_is_not_trusted() {
+    use hickory_proto::op::{Message, ResponseCode};
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let port = socket.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok((len, from)) = socket.recv_from(&mut buf) {
+            let Ok(request) = Message::from_vec(&buf[..len]) else {
+                continue;
+            };
+            let mut answer = Message::response(request.id, request.op_code);
+            answer.metadata.response_code = ResponseCode::NoError;
+            answer.queries = request.queries.clone();
+            if let Ok(bytes) = answer.to_vec() {
+                let _ = socket.send_to(&bytes, from);
+            }
+        }
+    });
+    let key = tempfile::NamedTempFile::new().expect("temp");
+    std::fs::write(key.path(), bind::tsig_keygen("hmac-sha256", KEY_NAME)).expect("write");
+    let out = dns_at(&format!("127.0.0.1:{port}"))
+        .arg("--key")
+        .arg(key.path())
+        .args([
+            "--name",
+            "pi",
+            "--ip",
+            "10.20.30.40",
+            "--no-ptr",
+            "--timeout-s",
+            "3",
+        ])
+        .output()
+        .expect("runs");
+    let stderr = failed_with(&out, 1);
+    assert!(
+        stderr.contains("is not signed with the key (a TSIG answer must be)"),
         "{stderr}"
     );
 }

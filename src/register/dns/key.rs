@@ -160,9 +160,11 @@ impl TsigKey {
         let value = std::env::var(var).map_err(|_| KeyError::EnvMissing {
             var: var.to_string(),
         })?;
-        let secret = decode_base64(&value).ok_or_else(|| KeyError::EnvBase64 {
-            var: var.to_string(),
-        })?;
+        let secret = decode_base64(&value)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| KeyError::EnvBase64 {
+                var: var.to_string(),
+            })?;
         Ok(TsigKey {
             name: name.to_string(),
             algorithm,
@@ -324,7 +326,11 @@ fn parse(text: &str) -> Result<Vec<TsigKey>, (usize, String)> {
                 other => {
                     return Err((
                         vline,
-                        format!("expected a value for `{field}`, found {}", describe(&other)),
+                        format!(
+                            "expected a value for {}, found {}",
+                            shown(&field),
+                            describe(&other)
+                        ),
                     ));
                 }
             };
@@ -335,10 +341,17 @@ fn parse(text: &str) -> Result<Vec<TsigKey>, (usize, String)> {
                         (
                             vline,
                             format!(
-                                "algorithm {value} is not supported; use hmac-sha256, hmac-sha384 or hmac-sha512 (tsig-keygen -a hmac-sha256 NAME)"
+                                "algorithm {} is not supported; use hmac-sha256, hmac-sha384 or hmac-sha512 (tsig-keygen -a hmac-sha256 NAME)",
+                                shown(&value)
                             ),
                         )
                     })?);
+                }
+                "secret" if value.trim().is_empty() => {
+                    return Err((
+                        vline,
+                        "the secret is empty; copy it again from the DNS server".to_string(),
+                    ));
                 }
                 "secret" => {
                     secret = Some(decode_base64(&value).ok_or_else(|| {
@@ -353,7 +366,8 @@ fn parse(text: &str) -> Result<Vec<TsigKey>, (usize, String)> {
                     return Err((
                         line,
                         format!(
-                            "unknown key setting `{other}`; a key has `algorithm` and `secret`"
+                            "unknown key setting {}; a key has `algorithm` and `secret`",
+                            shown(other)
                         ),
                     ));
                 }
@@ -381,13 +395,31 @@ fn expect(got: (usize, Token), want: Token, what: &str) -> Result<(), (usize, St
     }
 }
 
+/// Names a token for an error message without quoting what could be the secret:
+/// punctuation, and words that look like a setting's name (a typo such as
+/// `algoritm`), are shown; anything else is only said to be a word or a string.
 fn describe(token: &Token) -> String {
     match token {
-        Token::Word(w) => format!("`{w}`"),
-        Token::Quoted(q) => format!("\"{q}\""),
+        Token::Word(w) => shown(w),
+        Token::Quoted(_) => "a quoted string".into(),
         Token::Open => "`{`".into(),
         Token::Close => "`}`".into(),
         Token::Semi => "`;`".into(),
+    }
+}
+
+/// `word` in backticks when it looks like a keyword (lowercase letters, digits and
+/// hyphens, at most 20), else "a word": a base64 secret never looks like that.
+fn shown(word: &str) -> String {
+    let keyword_like = (1..=20).contains(&word.len())
+        && word.starts_with(|c: char| c.is_ascii_lowercase())
+        && word
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if keyword_like {
+        format!("`{word}`")
+    } else {
+        "a word".into()
     }
 }
 
@@ -458,6 +490,28 @@ mod tests {
         assert_eq!(key.algorithm, Algorithm::HmacSha384);
         let err = TsigKey::from_file(&path, Some("nope")).expect_err("missing");
         assert!(err.to_string().contains("daas-kitchen, other"), "{err}");
+    }
+
+    #[test]
+    fn parse_errors_never_quote_the_secret() {
+        const SECRET: &str = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=";
+        let mistakes = [
+            format!("{SECRET}\n"),
+            format!("key \"a\" {{\n algorithm hmac-sha256;\n secret = \"{SECRET}\";\n}};"),
+            format!("key \"a\" {{\n {SECRET};\n}};"),
+            format!("key \"a\" {{\n algorithm {SECRET};\n}};"),
+            format!("key \"a\" {{\n secret \"{SECRET}\"\n}};"),
+            "key \"a\" {\n algorithm hmac-sha256;\n secret \"\";\n};".to_string(),
+        ];
+        for text in &mistakes {
+            let (_, message) = parse(text).expect_err(text);
+            assert!(!message.contains("c2VjcmV0"), "{message}");
+        }
+        let (_, message) = parse("key \"a\" {\n algoritm hmac-sha256;\n};").expect_err("typo");
+        assert!(
+            message.contains("unknown key setting `algoritm`"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -115,7 +115,10 @@ fn settings(args: DnsArgs) -> Result<Settings, Failure> {
     };
     let fqdn = full_name(&name, &zone)?;
     let addresses = if !args.ip.is_empty() || args.remove {
-        args.ip
+        let mut given = args.ip;
+        given.sort();
+        given.dedup();
+        given
     } else {
         let host = host
             .as_ref()
@@ -190,19 +193,21 @@ fn resolve_server(text: &str) -> Result<Server, Failure> {
     } else {
         format!("{text}:53")
     };
-    let addr: SocketAddr = with_port
+    let mut addrs: Vec<SocketAddr> = with_port
         .to_socket_addrs()
         .map_err(|e| {
             usage(format!(
                 "cannot resolve the DNS server {text}: {e}; give its address with --server"
             ))
         })?
-        .next()
-        .ok_or_else(|| {
-            usage(format!(
-                "the DNS server {text} has no address; give its address with --server"
-            ))
-        })?;
+        .collect();
+    // IPv4 first: every lab DNS server listens there; not all on IPv6.
+    addrs.sort_by_key(|a| a.is_ipv6());
+    let addr: SocketAddr = addrs.into_iter().next().ok_or_else(|| {
+        usage(format!(
+            "the DNS server {text} has no address; give its address with --server"
+        ))
+    })?;
     Ok(Server {
         shown: addr.to_string(),
         addr,
@@ -317,7 +322,10 @@ async fn apply(s: &Settings) -> Result<(), Failure> {
     let Some(key) = &s.key else {
         return Err(usage("no TSIG key"));
     };
-    let before: Vec<Ipv4Addr> = if s.ptr {
+    // The name's addresses now, whose PTRs may have to go. Not asked for a name
+    // outside the zone: the server would refuse the query, and the update's NOTZONE
+    // says what is wrong more plainly.
+    let before: Vec<Ipv4Addr> = if s.ptr && s.zone.zone_of(&s.fqdn) {
         send::query(&s.server, &s.fqdn, RecordType::A, s.timeout)
             .await
             .map_err(failed)?
@@ -337,11 +345,30 @@ async fn apply(s: &Settings) -> Result<(), Failure> {
         key.name,
         key.algorithm.name()
     );
-    for update in updates(s, &before) {
+    // Updates that only delete the PTRs of addresses the name had before go last,
+    // and may fail: that old address's reverse zone may not be this server's or
+    // this key's to change, which must not stop the registration.
+    let (cleanups, updates): (Vec<Update>, Vec<Update>) =
+        updates(s, &before).into_iter().partition(|u| {
+            !s.remove
+                && u.ops
+                    .iter()
+                    .all(|op| matches!(op, plan::Op::DeleteRecord { .. }))
+        });
+    for update in updates {
         send::update(&s.server, &update, key, s.timeout)
             .await
             .map_err(failed)?;
         println!("  updated zone {}", update.zone);
+    }
+    for update in cleanups {
+        match send::update(&s.server, &update, key, s.timeout).await {
+            Ok(()) => println!("  updated zone {} (old PTR deleted)", update.zone),
+            Err(e) => eprintln!(
+                "warning: could not delete this name's old PTR in zone {}: {e}\n  (delete it by hand if it is still there)",
+                update.zone
+            ),
+        }
     }
     verify(s).await
 }

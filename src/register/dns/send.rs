@@ -74,6 +74,15 @@ pub enum DnsError {
     #[error("the server answered the update of zone {zone} with {code}")]
     Other { zone: String, code: String },
     #[error(
+        "the server {server} answered {code} to a query for {name} {rtype}: check --name and --zone, and that the zone's allow-query lets this host ask"
+    )]
+    Query {
+        server: String,
+        name: String,
+        rtype: String,
+        code: String,
+    },
+    #[error(
         "the server's answer to the update of zone {zone} is not signed with the key (a TSIG answer must be): {detail}; not trusting it"
     )]
     Unsigned { zone: String, detail: String },
@@ -181,12 +190,11 @@ pub async fn query(
             .filter(|r| r.record_type() == rtype && &r.name == name)
             .cloned()
             .collect()),
-        code => Err(DnsError::Other {
-            zone: name.to_string(),
-            code: format!(
-                "{} to a query for its {rtype}",
-                code.to_str().to_uppercase()
-            ),
+        code => Err(DnsError::Query {
+            server: server.shown.clone(),
+            name: name.to_string(),
+            rtype: rtype.to_string(),
+            code: code.to_str().to_uppercase(),
         }),
     }
 }
