@@ -369,7 +369,9 @@ async fn a_permanent_failure_is_not_retried_and_blocks_no_other_sink() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_delivery_that_cannot_succeed_in_time_expires() {
     let r = Receiver::start().await;
-    let setup = Setup::new(&[("down", r.url("/status/503"))], "expire_after_s = 3");
+    // 8 s: room for a retry (1-2 s apart, jittered) even when every step is slow, as
+    // under qemu-user; at 3 s an emulated run sometimes expired after one attempt.
+    let setup = Setup::new(&[("down", r.url("/status/503"))], "expire_after_s = 8");
     let mut daemon = setup.start(1);
     daemon.send("press\n");
     until("the expiry", || {
