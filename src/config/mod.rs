@@ -163,7 +163,9 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-fn hostname() -> String {
+/// The kernel's hostname (`uname -n`); a non-UTF-8 byte (never seen in practice)
+/// becomes U+FFFD rather than an error, as the callers validate what they use.
+pub fn hostname() -> String {
     rustix::system::uname()
         .nodename()
         .to_string_lossy()

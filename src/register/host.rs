@@ -63,16 +63,7 @@ pub fn read(interface: Option<&str>) -> Result<Host, HostError> {
     // shows and the one people expect in a list.
     links.sort_by_key(|link| link.index);
     let link = choose(&links, interface)?;
-    Ok(Host::new(hostname(), link))
-}
-
-/// The kernel's hostname; a non-UTF-8 byte (never seen in practice) becomes U+FFFD
-/// rather than an error, as the callers validate the name they use anyway.
-fn hostname() -> String {
-    rustix::system::uname()
-        .nodename()
-        .to_string_lossy()
-        .into_owned()
+    Ok(Host::new(crate::config::hostname(), link))
 }
 
 /// What `register` needs of one netdev interface; a plain value, so the choice of

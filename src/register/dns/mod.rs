@@ -73,7 +73,7 @@ fn settings(args: DnsArgs) -> Result<Settings, Failure> {
     let server_text = args.server.or(table.server).ok_or_else(|| {
         usage("no DNS server to update: give --server HOST[:PORT], or `server` in the config's [register] table")
     })?;
-    let server = resolve_server(&server_text)?;
+    let server = resolve_server(&server_text, Duration::from_secs(args.timeout_s.max(1)))?;
     let zone_text = args.zone.or(table.zone).ok_or_else(|| {
         usage("no zone: give --zone ZONE (e.g. lab.example.org), or `zone` in [register]")
     })?;
@@ -182,7 +182,7 @@ fn settings(args: DnsArgs) -> Result<Settings, Failure> {
 }
 
 /// `HOST`, `HOST:PORT`, `[V6]:PORT` or a bare IPv6 address; port 53 by default.
-fn resolve_server(text: &str) -> Result<Server, Failure> {
+fn resolve_server(text: &str, timeout: Duration) -> Result<Server, Failure> {
     let with_port = if text.parse::<IpAddr>().is_ok_and(|ip| ip.is_ipv6()) {
         format!("[{text}]:53")
     } else if text
@@ -193,14 +193,26 @@ fn resolve_server(text: &str) -> Result<Server, Failure> {
     } else {
         format!("{text}:53")
     };
-    let mut addrs: Vec<SocketAddr> = with_port
-        .to_socket_addrs()
-        .map_err(|e| {
-            usage(format!(
+    // getaddrinfo cannot be cancelled, so it runs on a thread that is left behind if
+    // the system resolver does not answer within the timeout (the command then ends).
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(with_port.to_socket_addrs().map(Iterator::collect::<Vec<_>>));
+    });
+    let mut addrs: Vec<SocketAddr> = match rx.recv_timeout(timeout) {
+        Ok(Ok(addrs)) => addrs,
+        Ok(Err(e)) => {
+            return Err(usage(format!(
                 "cannot resolve the DNS server {text}: {e}; give its address with --server"
-            ))
-        })?
-        .collect();
+            )));
+        }
+        Err(_) => {
+            return Err(Failure::Failed(anyhow!(
+                "the name of the DNS server {text} did not resolve within {} s; check the Pi's resolver, or give the server's address with --server",
+                timeout.as_secs()
+            )));
+        }
+    };
     // IPv4 first: every lab DNS server listens there; not all on IPv6.
     addrs.sort_by_key(|a| a.is_ipv6());
     let addr: SocketAddr = addrs.into_iter().next().ok_or_else(|| {
@@ -262,13 +274,9 @@ fn updates(s: &Settings, before: &[Ipv4Addr]) -> Vec<Update> {
     if s.ptr {
         let (now, before) = if s.remove {
             let mut all = ipv4s(&s.addresses);
-            all.extend(
-                before
-                    .iter()
-                    .filter(|a| !all.contains(a))
-                    .copied()
-                    .collect::<Vec<_>>(),
-            );
+            all.extend_from_slice(before);
+            all.sort();
+            all.dedup();
             (Vec::new(), all)
         } else {
             (ipv4s(&s.addresses), before.to_vec())
