@@ -1,4 +1,4 @@
-//! `daas run`: the wiring. An input source feeds the pipeline on real time; fired
+//! `daas run`: the wiring. An input source feeds the pipeline on real time ([`crate::live`]); fired
 //! actions become announcements, committed to the outbox and handed to one delivery
 //! worker per sink; event lines go to `--events`. Signals stop it cleanly.
 //!
@@ -21,6 +21,7 @@ use crate::input::gpiocdev::GpiocdevSource;
 use crate::input::rppal::RppalSource;
 use crate::input::sim::SimSource;
 use crate::input::{EdgeSource, InputError};
+use crate::live::{LiveInput, Step};
 use crate::monotonic;
 use crate::outbox::Outbox;
 use crate::pipeline::Pipeline;
@@ -150,7 +151,7 @@ pub async fn run(
     // The time line starts before the source opens: an edge that arrives while the
     // outbox is still loading keeps its own time instead of being squashed to now.
     let origin = monotonic::now();
-    let mut source = open_source(&config, options.simulate)?;
+    let source = open_source(&config, options.simulate)?;
     let mut sigint =
         signal(SignalKind::interrupt()).map_err(|e| DaemonError::Signal("SIGINT", e))?;
     let mut sigterm =
@@ -158,12 +159,13 @@ pub async fn run(
     let policy = RetryPolicy::from_config(&config.delivery);
     let history = Duration::from_secs(config.delivery.history_days * 86_400);
     let mut deliveries = Deliveries::start(sinks, open_outbox(&options.state_dir), policy, history);
-    let mut pipeline = Pipeline::new(&config, source.starting_levels(), origin);
+    let pipeline = Pipeline::new(&config, source.starting_levels(), origin);
+    let mut input = LiveInput::new(source, pipeline);
     log::info!(
         "ready: {} on GPIO {}{}",
         config.device_name(),
         config.button.pin,
-        if pipeline.armed() {
+        if input.armed() {
             ", armed"
         } else {
             ", disarmed"
@@ -184,19 +186,11 @@ pub async fn run(
     });
 
     loop {
-        let deadline = pipeline.deadline();
         tokio::select! {
-            edge = source.next_edge() => match edge {
-                Some(Ok(edge)) => pipeline.edge(edge, &mut events),
-                Some(Err(err)) => return Err(err.into()),
-                None => {
-                    log::info!("the simulated button quit");
-                    break;
-                }
+            step = input.step(&mut events) => if step? == Step::Ended {
+                log::info!("the simulated button quit");
+                break;
             },
-            () = sleep_until(deadline), if deadline.is_some() => {
-                pipeline.advance(monotonic::now(), &mut events);
-            }
             Some(report) = deliveries.next_report() => lines.delivery(report)?,
             _ = tick(&mut watchdog), if watchdog.is_some() => systemd.ping(),
             _ = sigint.recv() => { log::info!("SIGINT: stopping"); break; }
@@ -207,7 +201,7 @@ pub async fn run(
 
     // Stop taking presses; let sends in flight finish, within a bound.
     systemd.stopping();
-    drop(source);
+    drop(input);
     let mut result = Ok(());
     deliveries
         .stop(SHUTDOWN_GRACE, |report| {
@@ -226,11 +220,5 @@ async fn tick(watchdog: &mut Option<tokio::time::Interval>) {
             ticks.tick().await;
         }
         None => std::future::pending().await,
-    }
-}
-
-async fn sleep_until(deadline: Option<Duration>) {
-    if let Some(at) = deadline {
-        tokio::time::sleep_until(monotonic::instant_at(at)).await;
     }
 }

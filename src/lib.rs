@@ -22,6 +22,7 @@ pub mod dispatch;
 pub mod events;
 pub mod gesture;
 pub mod input;
+pub mod live;
 pub mod logging;
 pub mod monotonic;
 pub mod notify;

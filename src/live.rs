@@ -1,0 +1,193 @@
+//! The pipeline on real time: edges from a live source, deadlines from the clock.
+//!
+//! Two rules keep a busy daemon (a loaded Pi, an emulated test run) from losing or
+//! merging presses when it falls behind the button:
+//! - edges already waiting are fed before a deadline is served, so a deadline never
+//!   jumps ahead of edges that happened before it;
+//! - a deadline moves the pipeline to the deadline's own time, not to the clock's
+//!   "now". The pipeline never takes an edge before its latest time, so running it to
+//!   a late "now" would squash the waiting edges onto one instant — a release and the
+//!   next press would then look like a bounce, and a press would vanish.
+
+use std::time::Duration;
+
+use crate::events::Event;
+use crate::input::{EdgeSource, InputError};
+use crate::monotonic;
+use crate::pipeline::Pipeline;
+
+/// A source feeding a pipeline.
+pub struct LiveInput {
+    source: Box<dyn EdgeSource>,
+    pipeline: Pipeline,
+}
+
+/// What one [`LiveInput::step`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// An edge was fed or a deadline served (events may have been added).
+    Progress,
+    /// The source ended (the simulated button quit).
+    Ended,
+}
+
+impl LiveInput {
+    pub fn new(source: Box<dyn EdgeSource>, pipeline: Pipeline) -> Self {
+        LiveInput { source, pipeline }
+    }
+
+    /// Whether the button is armed now.
+    pub fn armed(&self) -> bool {
+        self.pipeline.armed()
+    }
+
+    /// Waits, in the kernel, for the next edge or the pipeline's next deadline and feeds
+    /// it; the pipeline's events go to `out`. Cancel-safe: everything after the wait
+    /// runs without awaiting, so a `select!` that drops this future loses nothing.
+    pub async fn step(&mut self, out: &mut Vec<Event>) -> Result<Step, InputError> {
+        let deadline = self.pipeline.deadline();
+        tokio::select! {
+            biased;
+            edge = self.source.next_edge() => match edge {
+                Some(Ok(edge)) => self.pipeline.edge(edge, out),
+                Some(Err(err)) => return Err(err),
+                None => return Ok(Step::Ended),
+            },
+            () = sleep_until(deadline), if deadline.is_some() => {
+                if let Some(at) = deadline {
+                    self.pipeline.advance(at, out);
+                }
+            }
+        }
+        Ok(Step::Progress)
+    }
+}
+
+async fn sleep_until(deadline: Option<Duration>) {
+    if let Some(at) = deadline {
+        tokio::time::sleep_until(monotonic::instant_at(at)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::config;
+    use crate::gesture::GestureKind;
+    use crate::input::{BoxFuture, Edge, InputId, Level, StartingLevels};
+
+    /// Edges that happened already and wait to be read, as when the daemon was busy
+    /// while the person pressed. The test decides which have reached the daemon.
+    #[derive(Clone, Default)]
+    struct Backlog(Arc<Mutex<VecDeque<Edge>>>);
+
+    impl Backlog {
+        fn arrive(&self, edges: impl IntoIterator<Item = Edge>) {
+            self.0.lock().expect("lock").extend(edges);
+        }
+    }
+
+    impl EdgeSource for Backlog {
+        fn starting_levels(&self) -> StartingLevels {
+            StartingLevels {
+                button: Level::High,
+                arm: None,
+            }
+        }
+
+        fn next_edge(&mut self) -> BoxFuture<'_, Option<Result<Edge, InputError>>> {
+            let edge = self.0.lock().expect("lock").pop_front();
+            Box::pin(async move {
+                match edge {
+                    Some(edge) => Some(Ok(edge)),
+                    // Nothing has arrived: like a button nobody touches.
+                    None => std::future::pending().await,
+                }
+            })
+        }
+    }
+
+    fn press_times(out: &[Event]) -> Vec<Duration> {
+        out.iter()
+            .filter_map(|e| match e {
+                Event::Gesture {
+                    gesture: GestureKind::Press,
+                    first_edge,
+                    ..
+                } => Some(*first_edge),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn ms(v: u64) -> Duration {
+        Duration::from_millis(v)
+    }
+
+    /// Button edges (level, ms after `origin`) in order.
+    fn button(origin: Duration, edges: &[(Level, u64)]) -> Vec<Edge> {
+        edges
+            .iter()
+            .map(|&(level, t)| Edge {
+                input: InputId::Button,
+                level,
+                at: origin + ms(t),
+            })
+            .collect()
+    }
+
+    /// Runs the built-in config (debounce 20 ms) from `origin`, three seconds ago. For
+    /// each batch, its edges reach the daemon together, then `steps` steps run.
+    async fn run(origin: Duration, batches: Vec<(Vec<Edge>, usize)>) -> Vec<Event> {
+        let config = config::parse(config::BUILT_IN, "built-in").expect("built-in config");
+        let backlog = Backlog::default();
+        let pipeline = Pipeline::new(&config, backlog.starting_levels(), origin);
+        let mut live = LiveInput::new(Box::new(backlog.clone()), pipeline);
+        let mut out = Vec::new();
+        for (edges, steps) in batches {
+            backlog.arrive(edges);
+            for _ in 0..steps {
+                assert_eq!(live.step(&mut out).await.expect("step"), Step::Progress);
+            }
+        }
+        out
+    }
+
+    fn three_seconds_ago() -> Duration {
+        monotonic::now().saturating_sub(ms(3000))
+    }
+
+    /// Three 100 ms presses, 100 ms apart.
+    const PRESSES: [(Level, u64); 6] = [
+        (Level::Low, 100),
+        (Level::High, 200),
+        (Level::Low, 300),
+        (Level::High, 400),
+        (Level::Low, 500),
+        (Level::High, 600),
+    ];
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn presses_read_late_are_recognised_at_their_own_times() {
+        let origin = three_seconds_ago();
+        // All six edges wait together: six steps for them, one for the last deadline.
+        let out = run(origin, vec![(button(origin, &PRESSES), 7)]).await;
+        assert_eq!(press_times(&out), [100, 300, 500].map(|t| origin + ms(t)));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_late_deadline_does_not_squash_the_edges_after_it() {
+        let origin = three_seconds_ago();
+        // Each edge reaches the daemon only after the deadline before it, long past,
+        // was served (the next edge still on its way through the kernel).
+        let batches = button(origin, &PRESSES)
+            .into_iter()
+            .map(|edge| (vec![edge], 2))
+            .collect();
+        let out = run(origin, batches).await;
+        assert_eq!(press_times(&out), [100, 300, 500].map(|t| origin + ms(t)));
+    }
+}
