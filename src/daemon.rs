@@ -1,6 +1,7 @@
-//! `daas run`: the wiring. An input source feeds the pipeline on real time ([`crate::live`]); fired
-//! actions become announcements, committed to the outbox and handed to one delivery
-//! worker per sink; event lines go to `--events`. Signals stop it cleanly.
+//! `daas run`: the wiring. An input source feeds the pipeline on real time
+//! ([`crate::live`]); fired actions become announcements, committed to the outbox and
+//! handed to one delivery worker per sink; event lines go to `--events`. Signals stop
+//! it cleanly.
 //!
 //! The loop sleeps in the kernel until one of: an edge, the pipeline's next deadline,
 //! a delivery report, or a signal. With nothing pending there is no timer at all.
