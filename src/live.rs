@@ -53,19 +53,20 @@ impl LiveInput {
                 Some(Err(err)) => return Err(err),
                 None => return Ok(Step::Ended),
             },
-            () = sleep_until(deadline), if deadline.is_some() => {
-                if let Some(at) = deadline {
-                    self.pipeline.advance(at, out);
-                }
-            }
+            at = sleep_until(deadline) => self.pipeline.advance(at, out),
         }
         Ok(Step::Progress)
     }
 }
 
-async fn sleep_until(deadline: Option<Duration>) {
-    if let Some(at) = deadline {
-        tokio::time::sleep_until(monotonic::instant_at(at)).await;
+/// Sleeps until `deadline` and returns it; without one, never returns (no timer).
+async fn sleep_until(deadline: Option<Duration>) -> Duration {
+    match deadline {
+        Some(at) => {
+            tokio::time::sleep_until(monotonic::instant_at(at)).await;
+            at
+        }
+        None => std::future::pending().await,
     }
 }
 

@@ -6,7 +6,7 @@ mod receiver;
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use receiver::Receiver;
@@ -71,15 +71,22 @@ impl Setup {
         self.dir.path().join(format!("stderr-{run}.log"))
     }
 
-    /// `daas status --json` output, or `None` before the daemon made the outbox.
-    fn try_status(&self) -> Option<Value> {
-        let out = Command::new(env!("CARGO_BIN_EXE_daas"))
-            .args(["status", "--json", "--limit", "1000", "--config"])
+    /// `daas status ARGS` on this setup's config and state directory.
+    fn run_status(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_daas"))
+            .arg("status")
+            .args(args)
+            .arg("--config")
             .arg(&self.config)
             .arg("--state-dir")
             .arg(self.state())
             .output()
-            .expect("status runs");
+            .expect("status runs")
+    }
+
+    /// `daas status --json` output, or `None` before the daemon made the outbox.
+    fn try_status(&self) -> Option<Value> {
+        let out = self.run_status(&["--json", "--limit", "1000"]);
         out.status
             .success()
             .then(|| serde_json::from_slice(&out.stdout).expect("status JSON"))
@@ -106,13 +113,7 @@ impl Setup {
 
     /// The run's event lines and what `daas status` says, for a failure message.
     fn diagnosis(&self, run: usize) -> String {
-        let status = Command::new(env!("CARGO_BIN_EXE_daas"))
-            .args(["status", "--config"])
-            .arg(&self.config)
-            .arg("--state-dir")
-            .arg(self.state())
-            .output()
-            .expect("status runs");
+        let status = self.run_status(&[]);
         format!(
             "log of run {run}:\n{}\nevents of run {run}:\n{}\ndaas status (exit {:?}):\n{}{}",
             std::fs::read_to_string(self.stderr(run)).unwrap_or_default(),
@@ -398,13 +399,7 @@ async fn a_corrupt_database_is_named_and_presses_still_go_out() {
     let db = setup.state().join("outbox.sqlite3");
     std::fs::write(&db, vec![0x5a; 8192]).expect("garbage");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_daas"))
-        .args(["status", "--config"])
-        .arg(&setup.config)
-        .arg("--state-dir")
-        .arg(setup.state())
-        .output()
-        .expect("status runs");
+    let out = setup.run_status(&[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
