@@ -75,15 +75,11 @@ async fn run(
     let config = daas::config::parse(&text, "bench.toml").expect("config");
     let mut dispatcher = Dispatcher::new(sinks::from_config(&config).expect("sinks"));
     let (mut first, mut last) = (Vec::new(), Vec::new());
-    for n in 0..ANNOUNCEMENTS {
+    for _ in 0..ANNOUNCEMENTS {
         let created = Instant::now();
-        let announcement = daas::announce::make(
-            &config,
-            "arrival",
-            &jiff::ZonedDateTime::now(),
-            format!("bench-{n}"),
-        )
-        .expect("announcement");
+        let announcement =
+            daas::notify::announcement_now(&config, "arrival", daas::clock::Trust::Always)
+                .expect("announcement");
         dispatcher.send(Arc::new(announcement));
         let mut times = Vec::new();
         while times.len() < WATCHED {

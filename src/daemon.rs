@@ -1,7 +1,8 @@
-//! `daas run`: the wiring. An input source feeds the pipeline on real time
-//! ([`crate::live`]); fired actions become announcements, committed to the outbox and
-//! handed to one delivery worker per sink; event lines go to `--events`. Signals stop
-//! it cleanly.
+//! `daas run`: the wiring. The state directory is locked (one daemon per outbox) and
+//! the outbox writer started; an input source feeds the pipeline on real time
+//! ([`crate::live`]); fired actions become announcements, handed to delivery
+//! ([`crate::dispatch::deliveries`]: sent at once, committed in parallel on the writer
+//! thread); event lines go to `--events`. Signals stop it cleanly.
 //!
 //! The loop sleeps in the kernel until one of: an edge, the pipeline's next deadline,
 //! a delivery report, or a signal. With nothing pending there is no timer at all.
@@ -13,10 +14,10 @@ use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::announce;
+use crate::clock::{self, WallClock};
 use crate::config::{Config, GpioBackend};
-use crate::dispatch::durable::Deliveries;
-use crate::dispatch::policy::RetryPolicy;
-use crate::dispatch::worker::DeliveryReport;
+use crate::core::delivery::Policy;
+use crate::dispatch::deliveries::{Deliveries, DeliveryReport, Settings};
 use crate::events::Event;
 use crate::input::gpiocdev::GpiocdevSource;
 use crate::input::rppal::RppalSource;
@@ -24,19 +25,26 @@ use crate::input::sim::SimSource;
 use crate::input::{EdgeSource, InputError};
 use crate::live::{LiveInput, Step};
 use crate::monotonic;
-use crate::outbox::Outbox;
+use crate::outbox::lock::LockError;
+use crate::outbox::writer::Writer;
 use crate::pipeline::Pipeline;
 use crate::sinks::ConfiguredSink;
 use crate::systemd::Systemd;
 
-/// How long shutdown waits for sends in flight.
+/// How long shutdown waits for sends in flight, and then for the outbox writer.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How long start-up waits for the outbox to open (a lock held by another program, a
+/// slow card) before going on without it; it keeps trying in the background.
+const OUTBOX_WAIT: Duration = Duration::from_secs(2);
 
 /// What went wrong running the daemon.
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
     #[error(transparent)]
     Input(#[from] InputError),
+    #[error(transparent)]
+    Locked(#[from] LockError),
     #[error("cannot install the {0} handler: {1}")]
     Signal(&'static str, #[source] std::io::Error),
     #[error("writing event lines failed: {0}; check the --events path and free space")]
@@ -85,22 +93,9 @@ impl EventLines {
             at: monotonic::now(),
             announcement: report.announcement,
             sink: report.sink,
-            outcome: report.outcome,
+            outcome: report.state,
             attempt: report.attempt,
         })
-    }
-}
-
-/// Opens the outbox, or explains loudly why delivery runs without it.
-fn open_outbox(state_dir: &std::path::Path) -> Option<Outbox> {
-    match Outbox::open(state_dir) {
-        Ok(outbox) => Some(outbox),
-        Err(err) => {
-            log::error!(
-                "NO OUTBOX: {err}; presses are still sent, but deliveries pending at a restart or power cut will be lost"
-            );
-            None
-        }
     }
 }
 
@@ -120,15 +115,10 @@ fn handle(
                 gesture,
                 ..
             } => {
-                let now = jiff::ZonedDateTime::now();
-                if let Some(a) = announce::make(config, action, &now, announce::new_id()) {
-                    log::info!(
-                        "{} → {action}: announcing \"{}\" ({})",
-                        gesture.name(),
-                        a.subject,
-                        a.id
-                    );
-                    deliveries.announce(a);
+                let made = deliveries.wall();
+                if let Some(d) = announce::draft(config, action, made, announce::new_id()) {
+                    log::info!("{} → {action}: announcing {}", gesture.name(), d.id);
+                    deliveries.announce(d);
                 }
             }
             Event::Gesture {
@@ -157,9 +147,14 @@ pub async fn run(
         signal(SignalKind::interrupt()).map_err(|e| DaemonError::Signal("SIGINT", e))?;
     let mut sigterm =
         signal(SignalKind::terminate()).map_err(|e| DaemonError::Signal("SIGTERM", e))?;
-    let policy = RetryPolicy::from_config(&config.delivery);
-    let history = Duration::from_secs(config.delivery.history_days * 86_400);
-    let mut deliveries = Deliveries::start(sinks, open_outbox(&options.state_dir), policy, history);
+    let started = Writer::start(options.state_dir.clone(), OUTBOX_WAIT)?;
+    let settings = Settings {
+        policy: policy(&config),
+        history: Duration::from_secs(config.delivery.history_days.saturating_mul(86_400)),
+        now: clock::boot_now,
+    };
+    let wall = WallClock::new(config.clock.trust);
+    let mut deliveries = Deliveries::start(sinks, started, wall, settings);
     let pipeline = Pipeline::new(&config, source.starting_levels(), origin);
     let mut input = LiveInput::new(source, pipeline);
     log::info!(
@@ -192,7 +187,7 @@ pub async fn run(
                 log::info!("the simulated button quit");
                 break;
             },
-            Some(report) = deliveries.next_report() => lines.delivery(report)?,
+            report = deliveries.next_report() => lines.delivery(report)?,
             _ = tick(&mut watchdog), if watchdog.is_some() => systemd.ping(),
             _ = sigint.recv() => { log::info!("SIGINT: stopping"); break; }
             _ = sigterm.recv() => { log::info!("SIGTERM: stopping"); break; }
@@ -212,6 +207,16 @@ pub async fn run(
         })
         .await;
     result
+}
+
+/// The retry and expiry rules from `[delivery]`.
+pub fn policy(config: &Config) -> Policy {
+    let d = &config.delivery;
+    Policy {
+        initial: Duration::from_secs(d.backoff_initial_s),
+        max: Duration::from_secs(d.backoff_max_s),
+        expire_after: Duration::from_secs(d.expire_after_s),
+    }
 }
 
 /// The next watchdog tick (never, without a watchdog).

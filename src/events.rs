@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 
+use crate::core::delivery::State;
 use crate::gesture::GestureKind;
 
 /// Why a gesture did not become an announcement.
@@ -19,26 +20,6 @@ impl Ignored {
         match self {
             Ignored::Disarmed => "disarmed",
             Ignored::Cooldown => "cooldown",
-        }
-    }
-}
-
-/// How one delivery of an announcement to one sink ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Delivered,
-    Retrying,
-    Failed,
-    Expired,
-}
-
-impl Outcome {
-    pub fn name(self) -> &'static str {
-        match self {
-            Outcome::Delivered => "delivered",
-            Outcome::Retrying => "retrying",
-            Outcome::Failed => "failed",
-            Outcome::Expired => "expired",
         }
     }
 }
@@ -62,7 +43,8 @@ pub enum Event {
         at: Duration,
         announcement: String,
         sink: String,
-        outcome: Outcome,
+        /// Where the delivery stands after this attempt.
+        outcome: State,
         attempt: u32,
     },
 }
@@ -202,7 +184,7 @@ mod tests {
             at: Duration::from_millis(7),
             announcement: "a1".into(),
             sink: "console".into(),
-            outcome: Outcome::Delivered,
+            outcome: State::Delivered,
             attempt: 1,
         };
         assert_eq!(

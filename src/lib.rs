@@ -15,7 +15,9 @@
 //! See DESIGN.md for the contracts: CLI, config, trace files and event lines.
 
 pub mod announce;
+pub mod clock;
 pub mod config;
+pub mod core;
 pub mod daemon;
 pub mod debounce;
 pub mod dispatch;

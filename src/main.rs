@@ -228,14 +228,19 @@ fn status(
     let state_dir = state_dir.unwrap_or_else(|| loaded.config.daemon.state_dir.clone());
     let outbox = Outbox::open_read_only(&state_dir).map_err(runtime)?;
     let records = outbox.recent(limit).map_err(runtime)?;
-    let summary = outbox.pending_summary().map_err(runtime)?;
+    let pending = outbox.pending().map_err(runtime)?;
+    let c = &loaded.config;
+    let now = status::Now {
+        wall: daas::clock::WallClock::quiet(c.clock.trust).read(),
+        boot_id: daas::clock::boot_id(),
+        boot: daas::clock::boot_now(),
+        tz: jiff::tz::TimeZone::system(),
+        expire_after: std::time::Duration::from_secs(c.delivery.expire_after_s),
+    };
     if json {
-        println!("{}", status::json(&records, &summary));
+        println!("{}", status::json(&records, &pending, &now));
     } else {
-        print!(
-            "{}",
-            status::table(&records, &summary, jiff::Timestamp::now())
-        );
+        print!("{}", status::table(&records, &pending, &now));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -267,7 +272,7 @@ fn notify_now(action: Option<String>, config: Option<&Path>) -> Result<ExitCode,
             )));
         }
     };
-    let Some(announcement) = notify::announcement_now(c, &action) else {
+    let Some(announcement) = notify::announcement_now(c, &action, c.clock.trust) else {
         let defined: Vec<_> = c.actions.keys().map(String::as_str).collect();
         return Err(usage(anyhow::anyhow!(
             "action \"{action}\" is not defined; defined actions: {}",

@@ -28,14 +28,19 @@ pub async fn notify(
     reports
 }
 
-/// The announcement `daas notify ACTION` sends, made now.
-pub fn announcement_now(config: &Config, action: &str) -> Option<Announcement> {
-    announce::make(
-        config,
-        action,
-        &jiff::ZonedDateTime::now(),
-        announce::new_id(),
-    )
+/// The announcement `daas notify ACTION` sends, made now; its time is shown only when
+/// the wall clock is trusted (`trust`).
+pub fn announcement_now(
+    config: &Config,
+    action: &str,
+    trust: crate::clock::Trust,
+) -> Option<Announcement> {
+    let wall = crate::clock::WallClock::quiet(trust).read();
+    let draft = announce::draft(config, action, wall, announce::new_id())?;
+    Some(draft.render(
+        draft.made_at(std::time::Duration::ZERO, wall),
+        &jiff::tz::TimeZone::system(),
+    ))
 }
 
 /// The result table: sink, type, result, milliseconds.

@@ -1,54 +1,99 @@
 //! `daas status`: what the outbox holds, as a table for people and as JSON for scripts.
 //!
 //! The table answers "did my press go out, and if not, why?" at a glance: a line about
-//! what is still pending, then one row per (announcement, sink). Times are wall-clock
-//! in the Pi's own zone; a time from before the clock was synchronised (the Pi has no
-//! real-time clock) shows as "clock unset" rather than a date in 1970. Announcement
-//! bodies are never shown: the subject says which one it was. Errors are stored already
-//! redacted, so no secret can appear here.
+//! what is still pending, then one row per (announcement, sink). It tells the truth
+//! the daemon works by: ages, retry waits and expiry are monotonic (carried on from
+//! each row's last write when that was in this boot), so "retry in 12 s" is what the
+//! daemon will do whatever the wall clock says, and no retry is ever shown after the
+//! delivery's expiry. Wall-clock times are shown in the Pi's own zone, and only when
+//! they can be believed: a press made before the clock was synchronised shows its real
+//! time once the clock is right (now minus its age), "before clock sync" until then —
+//! never 1970. Announcement bodies are never shown: the action says which one it was.
+//! Errors are stored already redacted, so no secret can appear here.
 //!
 //! The JSON is a contract for scripts: the field names are stable, times are RFC 3339
-//! in UTC, and absent values are `null`.
+//! in UTC or `null` when unknown, durations are seconds.
+
+use std::time::Duration;
 
 use comfy_table::Table;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use crate::announce::CLOCK_SET_AFTER;
-use crate::outbox::{DeliveryRecord, PendingSummary, Record, State};
+use crate::clock::WallNow;
+use crate::outbox::{DeliveryRecord, DeliveryState, Pending, Record, Stamp};
 
 /// Longest last error shown in a table cell; the JSON has it whole.
 const ERROR_WIDTH: usize = 60;
 
+/// What `status` knows about now.
+#[derive(Debug, Clone)]
+pub struct Now {
+    pub wall: WallNow,
+    pub boot_id: Option<String>,
+    /// CLOCK_BOOTTIME now.
+    pub boot: Duration,
+    pub tz: TimeZone,
+    /// `[delivery] expire_after_s`.
+    pub expire_after: Duration,
+}
+
+/// A delivery's times as they stand now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Times {
+    /// The announcement's age now, if known (its last write was in this boot).
+    age: Option<Duration>,
+    /// The retry wait left (pending only; `None`: due as soon as it is its turn).
+    wait: Option<Duration>,
+    /// Until it expires (pending only).
+    expires_in: Option<Duration>,
+}
+
+impl Now {
+    fn times(&self, age: Duration, wait: Option<Duration>, stamp: &Stamp, pending: bool) -> Times {
+        let elapsed = stamp.elapsed(self.boot_id.as_deref(), self.boot);
+        let age_now = elapsed.map(|e| age + e);
+        if !pending {
+            return Times {
+                age: age_now,
+                wait: None,
+                expires_in: None,
+            };
+        }
+        // In another boot the daemon carries on from the age written (time off does not
+        // count), and so does this.
+        let age_then = age_now.unwrap_or(age);
+        let expires_in = self.expire_after.saturating_sub(age_then);
+        let wait = wait
+            .map(|w| w.saturating_sub(elapsed.unwrap_or_default()))
+            // A retry after the expiry never happens: the expiry comes first.
+            .filter(|&w| w < expires_in);
+        Times {
+            age: age_now,
+            wait,
+            expires_in: Some(expires_in),
+        }
+    }
+
+    /// When an announcement was made, if that can be known: its trusted reading, or
+    /// the trusted clock now minus its age.
+    fn made_at(&self, record: &Record) -> Option<Timestamp> {
+        let age = record.deliveries.iter().find_map(|d| {
+            let pending = d.state == DeliveryState::Pending;
+            self.times(d.age, d.wait, &d.stamp, pending).age
+        });
+        record.draft.made_at(age?, self.wall).or_else(|| {
+            // Without an age from this boot, only a trusted reading at the time helps.
+            record.draft.made.trusted.then_some(record.draft.made.now)
+        })
+    }
+}
+
 /// The human view: a pending line, then one row per (announcement, sink); every line
 /// ends with a newline, ready for `print!`.
-pub fn table(records: &[Record], summary: &PendingSummary, now: Timestamp) -> String {
-    render_table(records, summary, now, &TimeZone::system())
-}
-
-/// The machine view, pretty-printed JSON (see the module doc for the contract).
-pub fn json(records: &[Record], summary: &PendingSummary) -> String {
-    let status = StatusJson {
-        pending: PendingJson {
-            count: summary.count,
-            oldest: summary.oldest.map(rfc3339),
-            next_retry: summary.next_retry.map(rfc3339),
-        },
-        announcements: records.iter().map(AnnouncementJson::from).collect(),
-    };
-    // Serialising these plain structs cannot fail.
-    serde_json::to_string_pretty(&status).unwrap_or_default()
-}
-
-fn render_table(
-    records: &[Record],
-    summary: &PendingSummary,
-    now: Timestamp,
-    tz: &TimeZone,
-) -> String {
-    let clock = Clock { now, tz };
-    let mut out = clock.pending_line(summary);
+pub fn table(records: &[Record], pending: &[Pending], now: &Now) -> String {
+    let mut out = pending_line(pending, now);
     out.push('\n');
     if records.is_empty() {
         out.push_str("no announcements yet\n");
@@ -66,7 +111,7 @@ fn render_table(
         "last error",
     ]);
     for record in records {
-        for row in clock.rows(record) {
+        for row in rows(record, now) {
             table.add_row(row);
         }
     }
@@ -75,106 +120,103 @@ fn render_table(
     out
 }
 
-/// Formats times for people, relative to `now` in zone `tz`.
-struct Clock<'a> {
-    now: Timestamp,
-    tz: &'a TimeZone,
+/// "pending: 2 deliveries, oldest 11:02:11 (1 min ago), next retry in 12 s".
+fn pending_line(pending: &[Pending], now: &Now) -> String {
+    if pending.is_empty() {
+        return "pending: none".to_string();
+    }
+    let plural = if pending.len() == 1 { "y" } else { "ies" };
+    let mut line = format!("pending: {} deliver{plural}", pending.len());
+    let times: Vec<Times> = pending
+        .iter()
+        .map(|p| now.times(p.age, p.wait, &p.stamp, true))
+        .collect();
+    if let (Some(oldest), Some(t)) = (pending.first(), times.first()) {
+        let made = t
+            .age
+            .and_then(|age| oldest.draft.made_at(age, now.wall))
+            .or_else(|| oldest.draft.made.trusted.then_some(oldest.draft.made.now));
+        let ago = t.age.map(|a| format!(" ({} ago)", span(a)));
+        line.push_str(&format!(
+            ", oldest {}{}",
+            local(made, now),
+            ago.unwrap_or_default()
+        ));
+    }
+    match times.iter().filter_map(|t| t.wait).min() {
+        Some(wait) => line.push_str(&format!(", next retry {}", in_span(wait))),
+        None => line.push_str(", no retry waiting"),
+    }
+    line
 }
 
-impl Clock<'_> {
-    fn pending_line(&self, summary: &PendingSummary) -> String {
-        if summary.count == 0 {
-            return "pending: none".to_string();
-        }
-        let plural = if summary.count == 1 { "y" } else { "ies" };
-        let mut line = format!("pending: {} deliver{plural}", summary.count);
-        if let Some(oldest) = summary.oldest {
-            line.push_str(&format!(", oldest {}", self.at(oldest)));
-        }
-        match summary.next_retry {
-            Some(next) => line.push_str(&format!(", next retry {}", self.at(next))),
-            None => line.push_str(", no retry scheduled"),
-        }
-        line
+/// The table rows of one announcement, one per sink.
+fn rows(record: &Record, now: &Now) -> Vec<Vec<String>> {
+    let d = &record.draft;
+    // The id's last 8 characters: a UUIDv7 starts with its timestamp, so the first
+    // ones are the same for every press in the same minute.
+    let id: String =
+        d.id.chars()
+            .skip(d.id.chars().count().saturating_sub(8))
+            .collect();
+    let head = [local(now.made_at(record), now), d.action.clone(), id];
+    let cells = |tail: [String; 4]| head.iter().cloned().chain(tail).collect();
+    if record.deliveries.is_empty() {
+        return vec![cells([
+            "-".into(),
+            "no sinks".into(),
+            String::new(),
+            String::new(),
+        ])];
     }
+    let delivery = |d: &DeliveryRecord| {
+        let error = d.last_error.as_deref().map(cut).unwrap_or_default();
+        cells([d.sink.clone(), state(d, now), d.attempts.to_string(), error])
+    };
+    record.deliveries.iter().map(delivery).collect()
+}
 
-    /// The table rows of one announcement, one per sink.
-    fn rows(&self, record: &Record) -> Vec<Vec<String>> {
-        let a = &record.announcement;
-        // The id's last 8 characters: a UUIDv7 starts with its timestamp, so the
-        // first ones are the same for every press in the same minute.
-        let id: String =
-            a.id.chars()
-                .skip(a.id.chars().count().saturating_sub(8))
-                .collect();
-        let head = [self.local(a.created), a.action.clone(), id];
-        let cells = |tail: [String; 4]| head.iter().cloned().chain(tail).collect();
-        if record.deliveries.is_empty() {
-            return vec![cells([
-                "-".into(),
-                "no sinks".into(),
-                String::new(),
-                String::new(),
-            ])];
-        }
-        let delivery = |d: &DeliveryRecord| {
-            let error = d.last_error.as_deref().map(cut).unwrap_or_default();
-            cells([d.sink.clone(), self.state(d), d.attempts.to_string(), error])
-        };
-        record.deliveries.iter().map(delivery).collect()
+/// The state, with what comes next for a pending delivery.
+fn state(d: &DeliveryRecord, now: &Now) -> String {
+    if d.state != DeliveryState::Pending {
+        return d.state.name().to_string();
     }
-
-    /// The state, with when the next try is for a pending delivery.
-    fn state(&self, d: &DeliveryRecord) -> String {
-        match (d.state, d.next_attempt.and_then(|t| self.relative(t))) {
-            (State::Pending, Some(when)) => format!("pending, retry {when}"),
-            (state, _) => state.name().to_string(),
-        }
-    }
-
-    /// Local time with its distance from now: "10:03:12 (5 min ago)".
-    fn at(&self, t: Timestamp) -> String {
-        match self.relative(t) {
-            Some(rel) => format!("{} ({rel})", self.local(t)),
-            None => self.local(t),
-        }
-    }
-
-    /// Local wall-clock time; the date only when it is not today.
-    fn local(&self, t: Timestamp) -> String {
-        if t < CLOCK_SET_AFTER {
-            return "clock unset".to_string();
-        }
-        let zoned = t.to_zoned_datetime(self.tz.clone());
-        let today = self.now.to_zoned_datetime(self.tz.clone()).date();
-        let format = if zoned.date() == today {
-            "%H:%M:%S"
-        } else {
-            "%Y-%m-%d %H:%M:%S"
-        };
-        zoned.strftime(format).to_string()
-    }
-
-    /// "in 12 s", "5 min ago", "now"; nothing when either clock reading is unset,
-    /// since the distance between 1970 and today means nothing.
-    fn relative(&self, t: Timestamp) -> Option<String> {
-        if t < CLOCK_SET_AFTER || self.now < CLOCK_SET_AFTER {
-            return None;
-        }
-        let ahead = t.duration_since(self.now);
-        Some(if ahead >= SignedDuration::from_secs(1) {
-            format!("in {}", span(ahead))
-        } else if ahead <= SignedDuration::from_secs(-1) {
-            format!("{} ago", span(ahead))
-        } else {
-            "now".to_string()
-        })
+    let t = now.times(d.age, d.wait, &d.stamp, true);
+    match (t.wait, t.expires_in) {
+        (Some(wait), _) => format!("pending, retry {}", in_span(wait)),
+        (None, Some(left)) if d.attempts > 0 => format!("pending, expires {}", in_span(left)),
+        _ => "pending".to_string(),
     }
 }
 
-/// A duration, either sign, in its largest whole unit: "12 s", "5 min", "3 h", "2 d".
-fn span(d: SignedDuration) -> String {
-    let s = d.as_secs().unsigned_abs();
+/// Local wall-clock time; the date only when it is not today; "before clock sync" when
+/// unknown.
+fn local(t: Option<Timestamp>, now: &Now) -> String {
+    let Some(t) = t else {
+        return "before clock sync".to_string();
+    };
+    let zoned = t.to_zoned_datetime(now.tz.clone());
+    let today = now.wall.now.to_zoned_datetime(now.tz.clone()).date();
+    let format = if now.wall.trusted && zoned.date() == today {
+        "%H:%M:%S"
+    } else {
+        "%Y-%m-%d %H:%M:%S"
+    };
+    zoned.strftime(format).to_string()
+}
+
+/// "in 12 s", or "now" under a second.
+fn in_span(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        "now".to_string()
+    } else {
+        format!("in {}", span(d))
+    }
+}
+
+/// A duration in its largest whole unit: "12 s", "5 min", "3 h", "2 d".
+fn span(d: Duration) -> String {
+    let s = d.as_secs();
     match s {
         0..60 => format!("{s} s"),
         60..3_600 => format!("{} min", s / 60),
@@ -197,8 +239,46 @@ fn cut(error: &str) -> String {
     short
 }
 
+/// The machine view, pretty-printed JSON (see the module doc for the contract).
+pub fn json(records: &[Record], pending: &[Pending], now: &Now) -> String {
+    let times: Vec<Times> = pending
+        .iter()
+        .map(|p| now.times(p.age, p.wait, &p.stamp, true))
+        .collect();
+    let next_retry = times.iter().filter_map(|t| t.wait).min();
+    let oldest = pending.first().zip(times.first()).and_then(|(p, t)| {
+        t.age
+            .and_then(|age| p.draft.made_at(age, now.wall))
+            .or_else(|| p.draft.made.trusted.then_some(p.draft.made.now))
+    });
+    let status = StatusJson {
+        pending: PendingJson {
+            count: pending.len(),
+            oldest: oldest.map(rfc3339),
+            next_retry: next_retry.and_then(|w| at(now, w)),
+            next_retry_in_s: next_retry.map(|w| w.as_secs_f64()),
+        },
+        announcements: records
+            .iter()
+            .map(|r| AnnouncementJson::new(r, now))
+            .collect(),
+    };
+    // Serialising these plain structs cannot fail.
+    serde_json::to_string_pretty(&status).unwrap_or_default()
+}
+
 fn rfc3339(t: Timestamp) -> String {
     t.to_string()
+}
+
+/// The wall-clock time `after` from now, when the clock is trusted.
+fn at(now: &Now, after: Duration) -> Option<String> {
+    let after = SignedDuration::try_from(after).ok()?;
+    now.wall
+        .trusted
+        .then(|| now.wall.now.checked_add(after).ok())
+        .flatten()
+        .map(rfc3339)
 }
 
 #[derive(Serialize)]
@@ -212,14 +292,15 @@ struct PendingJson {
     count: usize,
     oldest: Option<String>,
     next_retry: Option<String>,
+    next_retry_in_s: Option<f64>,
 }
 
 #[derive(Serialize)]
 struct AnnouncementJson<'a> {
     id: &'a str,
     action: &'a str,
-    subject: &'a str,
-    created: String,
+    subject: String,
+    created: Option<String>,
     deliveries: Vec<DeliveryJson<'a>>,
 }
 
@@ -229,182 +310,45 @@ struct DeliveryJson<'a> {
     state: &'static str,
     attempts: u32,
     next_attempt: Option<String>,
+    retry_in_s: Option<f64>,
+    expires_in_s: Option<f64>,
     last_error: Option<&'a str>,
     updated: String,
 }
 
-impl<'a> From<&'a Record> for AnnouncementJson<'a> {
-    fn from(r: &'a Record) -> Self {
-        let a = &r.announcement;
+impl<'a> AnnouncementJson<'a> {
+    fn new(r: &'a Record, now: &Now) -> Self {
+        let made = now.made_at(r);
         AnnouncementJson {
-            id: &a.id,
-            action: &a.action,
-            subject: &a.subject,
-            created: rfc3339(a.created),
-            deliveries: r.deliveries.iter().map(DeliveryJson::from).collect(),
+            id: &r.draft.id,
+            action: &r.draft.action,
+            subject: r.draft.render(made, &now.tz).subject,
+            created: made.map(rfc3339),
+            deliveries: r
+                .deliveries
+                .iter()
+                .map(|d| DeliveryJson::new(d, now))
+                .collect(),
         }
     }
 }
 
-impl<'a> From<&'a DeliveryRecord> for DeliveryJson<'a> {
-    fn from(d: &'a DeliveryRecord) -> Self {
+impl<'a> DeliveryJson<'a> {
+    fn new(d: &'a DeliveryRecord, now: &Now) -> Self {
+        let pending = d.state == DeliveryState::Pending;
+        let t = now.times(d.age, d.wait, &d.stamp, pending);
         DeliveryJson {
             sink: &d.sink,
             state: d.state.name(),
             attempts: d.attempts,
-            next_attempt: d.next_attempt.map(rfc3339),
+            next_attempt: t.wait.and_then(|w| at(now, w)),
+            retry_in_s: t.wait.map(|w| w.as_secs_f64()),
+            expires_in_s: t.expires_in.map(|e| e.as_secs_f64()),
             last_error: d.last_error.as_deref(),
-            updated: rfc3339(d.updated),
+            updated: rfc3339(d.stamp.wall),
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::announce::Announcement;
-
-    fn ts(s: &str) -> Timestamp {
-        s.parse().expect("timestamp")
-    }
-
-    fn delivery(sink: &str, state: State, error: Option<&str>) -> DeliveryRecord {
-        DeliveryRecord {
-            sink: sink.into(),
-            state,
-            attempts: 2,
-            next_attempt: (state == State::Pending).then(|| ts("2026-11-27T10:05:12Z")),
-            last_error: error.map(str::to_string),
-            updated: ts("2026-11-27T10:04:00Z"),
-        }
-    }
-
-    fn records() -> Vec<Record> {
-        let announcement = Announcement {
-            id: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into(),
-            action: "arrival".into(),
-            subject: "Doughnuts in the kitchen!".into(),
-            body: "SECRET-BODY-TEXT".into(),
-            device: "kitchen".into(),
-            created: ts("2026-11-27T10:03:00Z"),
-        };
-        let long_error = format!("smtp: 421 {}\nsecond line", "x".repeat(100));
-        vec![Record {
-            announcement,
-            deliveries: vec![
-                delivery("email", State::Pending, Some(&long_error)),
-                delivery("slack", State::Delivered, None),
-            ],
-        }]
-    }
-
-    fn summary() -> PendingSummary {
-        PendingSummary {
-            count: 1,
-            oldest: Some(ts("2026-11-27T10:03:00Z")),
-            next_retry: Some(ts("2026-11-27T10:05:12Z")),
-        }
-    }
-
-    const NOW: &str = "2026-11-27T10:05:00Z";
-
-    #[test]
-    fn table_shows_pending_line_and_one_row_per_sink() {
-        let text = render_table(&records(), &summary(), ts(NOW), &TimeZone::UTC);
-        let first = text.lines().next().expect("a line");
-        assert_eq!(
-            first,
-            "pending: 1 delivery, oldest 10:03:00 (2 min ago), next retry 10:05:12 (in 12 s)"
-        );
-        let rows: Vec<&str> = text.lines().filter(|l| l.contains("2e3f4a5b")).collect();
-        assert_eq!(rows.len(), 2, "{text}");
-        assert!(rows[0].contains("email") && rows[0].contains("pending, retry in 12 s"));
-        assert!(rows[1].contains("slack") && rows[1].contains("delivered"));
-        assert!(rows[0].contains("10:03:00") && rows[0].contains("arrival"));
-        assert!(
-            !text.contains("0c1d2e3f4a5b") && !text.contains("0193a1b2"),
-            "only the id's last 8 chars: {text}"
-        );
-    }
-
-    #[test]
-    fn table_cuts_long_errors_to_one_line_and_never_shows_the_body() {
-        let text = render_table(&records(), &summary(), ts(NOW), &TimeZone::UTC);
-        assert!(text.contains("smtp: 421 xxx"), "{text}");
-        assert!(text.contains('…'), "{text}");
-        assert!(!text.contains("second line"), "{text}");
-        assert!(!text.contains("SECRET-BODY-TEXT"), "{text}");
-    }
-
-    #[test]
-    fn table_shows_the_date_only_when_not_today_and_never_1970() {
-        let mut records = records();
-        records[0].announcement.created = ts("2026-11-20T08:00:00Z");
-        let text = render_table(&records, &summary(), ts(NOW), &TimeZone::UTC);
-        assert!(text.contains("2026-11-20 08:00:00"), "{text}");
-        records[0].announcement.created = ts("1970-01-01T00:00:42Z");
-        let text = render_table(&records, &summary(), ts(NOW), &TimeZone::UTC);
-        assert!(text.contains("clock unset"), "{text}");
-        assert!(!text.contains("1970"), "{text}");
-    }
-
-    #[test]
-    fn table_uses_the_given_zone_for_wall_clock() {
-        let tz = TimeZone::fixed(jiff::tz::offset(2));
-        let text = render_table(&records(), &summary(), ts(NOW), &tz);
-        assert!(text.contains("12:03:00"), "{text}");
-    }
-
-    #[test]
-    fn empty_history_says_so() {
-        let text = render_table(&[], &PendingSummary::default(), ts(NOW), &TimeZone::UTC);
-        assert_eq!(text, "pending: none\nno announcements yet\n");
-    }
-
-    #[test]
-    fn spans_use_the_largest_whole_unit() {
-        assert_eq!(span(SignedDuration::from_secs(12)), "12 s");
-        assert_eq!(span(SignedDuration::from_secs(-300)), "5 min");
-        assert_eq!(span(SignedDuration::from_hours(3)), "3 h");
-        assert_eq!(span(SignedDuration::from_hours(49)), "2 d");
-    }
-
-    #[test]
-    fn json_has_the_stable_fields_with_rfc3339_times_and_nulls() {
-        let text = json(&records(), &summary());
-        let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
-        assert_eq!(v["pending"]["count"], 1);
-        assert_eq!(v["pending"]["oldest"], "2026-11-27T10:03:00Z");
-        assert_eq!(v["pending"]["next_retry"], "2026-11-27T10:05:12Z");
-        let a = &v["announcements"][0];
-        assert_eq!(a["id"], "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b");
-        assert_eq!(a["action"], "arrival");
-        assert_eq!(a["subject"], "Doughnuts in the kitchen!");
-        assert_eq!(a["created"], "2026-11-27T10:03:00Z");
-        assert!(a.get("body").is_none(), "{text}");
-        let email = &a["deliveries"][0];
-        assert_eq!(email["sink"], "email");
-        assert_eq!(email["state"], "pending");
-        assert_eq!(email["attempts"], 2);
-        assert_eq!(email["next_attempt"], "2026-11-27T10:05:12Z");
-        assert!(
-            email["last_error"]
-                .as_str()
-                .expect("error")
-                .ends_with("second line")
-        );
-        assert_eq!(email["updated"], "2026-11-27T10:04:00Z");
-        let slack = &a["deliveries"][1];
-        assert_eq!(slack["state"], "delivered");
-        assert!(slack["next_attempt"].is_null() && slack["last_error"].is_null());
-    }
-
-    #[test]
-    fn json_of_an_empty_outbox() {
-        let v: serde_json::Value =
-            serde_json::from_str(&json(&[], &PendingSummary::default())).expect("valid JSON");
-        assert_eq!(v["pending"]["count"], 0);
-        assert!(v["pending"]["oldest"].is_null() && v["pending"]["next_retry"].is_null());
-        assert_eq!(v["announcements"], serde_json::json!([]));
-    }
-}
+mod tests;

@@ -38,7 +38,7 @@ fn announcement() -> Announcement {
         subject: "Doughnuts in the 3rd floor kitchen! 🍩".into(),
         body: "Fresh doughnuts arrived. Come & get them.".into(),
         device: "3rd floor kitchen".into(),
-        created: "2026-11-27T10:03:00Z".parse().expect("timestamp"),
+        created: Some("2026-11-27T10:03:00Z".parse().expect("timestamp")),
     }
 }
 

@@ -56,13 +56,13 @@ fn build(config: &Config) -> ConfiguredSink {
 }
 
 fn announcement(config: &Config, id: &str) -> Announcement {
-    daas::announce::make(
-        config,
-        "arrival",
-        &jiff::ZonedDateTime::now(),
-        id.to_string(),
-    )
-    .expect("the arrival action exists")
+    let made = daas::clock::WallNow {
+        now: jiff::Timestamp::now(),
+        trusted: true,
+    };
+    let draft = daas::announce::draft(config, "arrival", made, id.to_string())
+        .expect("the arrival action exists");
+    draft.render(Some(made.now), &jiff::tz::TimeZone::system())
 }
 
 /// One send, bounded by the sink's timeout as the dispatcher bounds it.

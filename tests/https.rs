@@ -60,7 +60,7 @@ fn announcement() -> daas::announce::Announcement {
         subject: "s".into(),
         body: "b".into(),
         device: "kitchen".into(),
-        created: jiff::Timestamp::now(),
+        created: Some(jiff::Timestamp::now()),
     }
 }
 

@@ -1,31 +1,52 @@
 //! Announcements: a fired action becomes the message the lab reads.
 //!
-//! Two parts. [`Cooldown`] is the pure decision — is this trigger too soon after the
-//! last one of the same action? — on monotonic time. [`make`] renders the action's
-//! templates with the device name and the wall-clock time, which the caller reads
-//! (it is a shell concern); until the Pi's clock is synchronised, times read as
-//! "just now" instead of a date in 1970.
+//! Three parts. [`Cooldown`] is the pure decision — is this trigger too soon after the
+//! last one of the same action? — on monotonic time. [`draft`] turns an accepted action
+//! into a [`Draft`]: the action's templates, the device and when it was made. That is
+//! what the outbox keeps. [`Draft::render`] fills the templates in at each send, with
+//! the best knowledge of when the press happened *then*: a press made while the Pi's
+//! clock was not yet synchronised (it has no real-time clock) reads "just now" in a
+//! message sent before the clock is right, and its real time — the synchronised clock
+//! minus the press's age on the monotonic clock — in every message sent after. No
+//! message ever shows 1970 or a stale time.
 
 pub mod template;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use jiff::{Timestamp, ZonedDateTime as Zoned};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp, ZonedDateTime as Zoned};
 
+use crate::clock::WallNow;
 use crate::config::Config;
 
-/// One announcement: what every sink delivers.
+/// An announcement as accepted, before its time is known for sure: what the outbox
+/// keeps, and what every send renders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    /// Unique and time-ordered; every send of it keeps it (email Message-ID).
+    pub id: String,
+    pub action: String,
+    pub device: String,
+    /// The subject and body templates (`{time}` and the rest still in them).
+    pub subject: String,
+    pub body: String,
+    /// The wall clock when it was made, and whether that reading was trusted.
+    pub made: WallNow,
+}
+
+/// One announcement as a sink sends it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Announcement {
-    /// Unique and time-ordered; a resend of the same announcement keeps it.
+    /// The draft's id: a resend of the same announcement keeps it.
     pub id: String,
     pub action: String,
     pub subject: String,
     pub body: String,
     pub device: String,
-    /// Wall-clock creation time.
-    pub created: Timestamp,
+    /// When it was made, when that is known (`None` before the clock is trusted).
+    pub created: Option<Timestamp>,
 }
 
 /// Per action, the time of the last trigger that was let through.
@@ -47,45 +68,69 @@ impl Cooldown {
     }
 }
 
-/// Before this, the clock has not been set (the Pi has no real-time clock and starts
-/// in 1970 until NTP answers).
-pub const CLOCK_SET_AFTER: Timestamp = Timestamp::constant(1_735_689_600, 0); // 2025-01-01
-
-/// Renders `action` as an announcement made at `now` (local time).
-///
-/// `action` must be defined in `config` (validation guarantees it for mapped gestures;
-/// `daas notify` checks a name it is given).
-pub fn make(config: &Config, action: &str, now: &Zoned, id: String) -> Option<Announcement> {
+/// The draft of `action`, made at `made`. `None` when `action` is not defined
+/// (validation guarantees mapped gestures are; `daas notify` checks a name it is given).
+pub fn draft(config: &Config, action: &str, made: WallNow, id: String) -> Option<Draft> {
     let spec = config.actions.get(action)?;
-    let clock_set = now.timestamp() >= CLOCK_SET_AFTER;
-    let (time, date, weekday) = if clock_set {
-        (
-            now.strftime("%H:%M").to_string(),
-            now.strftime("%-d %B %Y").to_string(),
-            now.strftime("%A").to_string(),
-        )
-    } else {
-        (
-            "just now".to_string(),
-            "today".to_string(),
-            "today".to_string(),
-        )
-    };
-    let fields = template::Fields {
-        device: config.device_name(),
-        time: &time,
-        date: &date,
-        weekday: &weekday,
-        action,
-    };
-    Some(Announcement {
+    Some(Draft {
         id,
         action: action.to_string(),
-        subject: template::render(&spec.subject, &fields),
-        body: template::render(&spec.body, &fields),
         device: config.device_name().to_string(),
-        created: now.timestamp(),
+        subject: spec.subject.clone(),
+        body: spec.body.clone(),
+        made,
     })
+}
+
+impl Draft {
+    /// When it was made, as well as it can be known at `wall` with the draft `age` old
+    /// on the monotonic clock: the reading at the time if that was trusted, else the
+    /// trusted clock now minus the age, else unknown.
+    pub fn made_at(&self, age: Duration, wall: WallNow) -> Option<Timestamp> {
+        if self.made.trusted {
+            return Some(self.made.now);
+        }
+        if !wall.trusted {
+            return None;
+        }
+        let age = SignedDuration::try_from(age).unwrap_or(SignedDuration::MAX);
+        wall.now.checked_sub(age).ok()
+    }
+
+    /// The announcement with its templates filled in, `made_at` shown in zone `tz`
+    /// ("just now" when unknown).
+    pub fn render(&self, made_at: Option<Timestamp>, tz: &TimeZone) -> Announcement {
+        let (time, date, weekday) = match made_at {
+            Some(t) => {
+                let zoned: Zoned = t.to_zoned_datetime(tz.clone());
+                (
+                    zoned.strftime("%H:%M").to_string(),
+                    zoned.strftime("%-d %B %Y").to_string(),
+                    zoned.strftime("%A").to_string(),
+                )
+            }
+            None => (
+                "just now".to_string(),
+                "today".to_string(),
+                "today".to_string(),
+            ),
+        };
+        let fields = template::Fields {
+            device: &self.device,
+            time: &time,
+            date: &date,
+            weekday: &weekday,
+            action: &self.action,
+        };
+        Announcement {
+            id: self.id.clone(),
+            action: self.action.clone(),
+            subject: template::render(&self.subject, &fields),
+            body: template::render(&self.body, &fields),
+            device: self.device.clone(),
+            created: made_at,
+        }
+    }
 }
 
 /// A new announcement id: a UUIDv7, unique and ordered by creation time.
@@ -142,26 +187,76 @@ mod tests {
         .expect("valid")
     }
 
+    fn wall(at: &str, trusted: bool) -> WallNow {
+        WallNow {
+            now: at.parse().expect("timestamp"),
+            trusted,
+        }
+    }
+
+    fn london() -> TimeZone {
+        TimeZone::get("Europe/London").expect("tzdb")
+    }
+
     #[test]
     fn renders_local_time_and_device() {
-        let now: Zoned = "2026-11-27T10:03:00[Europe/London]".parse().expect("date");
-        let a = make(&config(), "arrival", &now, "id-1".into()).expect("defined");
+        let made = wall("2026-11-27T10:03:00Z", true);
+        let d = draft(&config(), "arrival", made, "id-1".into()).expect("defined");
+        let a = d.render(d.made_at(Duration::ZERO, made), &london());
         assert_eq!(a.subject, "Doughnuts in the 3rd floor kitchen! 🍩");
         assert_eq!(a.body, "arrival on Friday 27 November 2026 at 10:03.");
         assert_eq!(a.id, "id-1");
-        assert_eq!(a.created, now.timestamp());
+        assert_eq!(a.created, Some(made.now));
     }
 
     #[test]
     fn an_unset_clock_never_shows_1970() {
-        let now: Zoned = "1970-01-01T00:00:42[UTC]".parse().expect("date");
-        let a = make(&config(), "arrival", &now, "id".into()).expect("defined");
+        let made = wall("1970-01-01T00:00:42Z", false);
+        let d = draft(&config(), "arrival", made, "id".into()).expect("defined");
+        let a = d.render(d.made_at(s(5), made), &london());
         assert_eq!(a.body, "arrival on today today at just now.");
+        assert_eq!(a.created, None);
+    }
+
+    #[test]
+    fn a_press_before_the_sync_reads_its_real_time_once_the_clock_is_right() {
+        // Pressed while the clock was 10 h behind and not synchronised.
+        let made = wall("2026-11-27T00:03:00Z", false);
+        let d = draft(&config(), "arrival", made, "id".into()).expect("defined");
+        // Sent 90 s later, still unsynchronised: "just now".
+        let before = d.render(
+            d.made_at(s(90), wall("2026-11-27T00:04:30Z", false)),
+            &london(),
+        );
+        assert_eq!(before.body, "arrival on today today at just now.");
+        // Sent 10 min after the press, after NTP set the clock right.
+        let after_sync = wall("2026-11-27T10:13:00Z", true);
+        let after = d.render(d.made_at(s(600), after_sync), &london());
+        assert_eq!(after.body, "arrival on Friday 27 November 2026 at 10:03.");
+        assert_eq!(
+            after.created,
+            Some("2026-11-27T10:03:00Z".parse().expect("timestamp"))
+        );
+    }
+
+    #[test]
+    fn a_trusted_reading_at_the_press_stands_whatever_the_clock_does_later() {
+        let made = wall("2026-11-27T10:03:00Z", true);
+        let d = draft(&config(), "arrival", made, "id".into()).expect("defined");
+        let jumped = wall("2026-11-28T10:00:00Z", true);
+        assert_eq!(d.made_at(s(60), jumped), Some(made.now));
     }
 
     #[test]
     fn unknown_action_makes_nothing() {
-        let now = Zoned::now();
-        assert_eq!(make(&config(), "nope", &now, new_id()), None);
+        assert_eq!(
+            draft(
+                &config(),
+                "nope",
+                wall("2026-11-27T10:03:00Z", true),
+                new_id()
+            ),
+            None
+        );
     }
 }

@@ -32,6 +32,8 @@ pub struct Config {
     #[serde(default)]
     pub delivery: Delivery,
     #[serde(default)]
+    pub clock: ClockConfig,
+    #[serde(default)]
     pub register: Register,
 }
 
@@ -100,6 +102,14 @@ fn default_expire_after_s() -> u64 {
 
 fn default_history_days() -> u64 {
     90
+}
+
+/// `[clock]`: when the wall clock counts as right (see [`crate::clock`]).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockConfig {
+    #[serde(default)]
+    pub trust: crate::clock::Trust,
 }
 
 /// `[device]`

@@ -76,6 +76,11 @@ pub fn summary(c: &Config) -> String {
         d.expire_after_s,
         d.history_days
     );
+    let trust = match c.clock.trust {
+        crate::clock::Trust::Kernel => "trusted once the kernel reports it synchronised",
+        crate::clock::Trust::Always => "always trusted",
+    };
+    let _ = writeln!(out, "wall clock: {trust}");
     for sink in &c.sinks {
         let _ = writeln!(
             out,

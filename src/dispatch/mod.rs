@@ -2,13 +2,10 @@
 //! under its sink's timeout, so a dead server never delays another sink.
 //!
 //! [`Dispatcher`] is the one-shot fan-out (`daas notify`): reports come back as sends
-//! finish. The daemon uses [`durable::Deliveries`]: the outbox, one worker per sink,
-//! retries by [`policy::RetryPolicy`].
+//! finish. The daemon uses [`deliveries::Deliveries`]: the delivery core on real time,
+//! with the outbox writer.
 
-pub mod durable;
-mod journal;
-pub mod policy;
-pub mod worker;
+pub mod deliveries;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -96,15 +96,18 @@ pub enum OutboxError {
     },
 
     #[error(
-        "no pending delivery of announcement {announcement} to sink {sink} in {}: it is \
-         already final, or was never added",
-        path.display()
+        "cannot write {}: the card is full; free some space (df -h {})",
+        path.display(),
+        path.parent().map(Path::display).map(|d| d.to_string()).unwrap_or_default()
     )]
-    NotPending {
-        path: PathBuf,
-        announcement: String,
-        sink: String,
-    },
+    Full { path: PathBuf },
+}
+
+impl OutboxError {
+    /// Whether the write failed for want of space.
+    pub fn is_full(&self) -> bool {
+        matches!(self, OutboxError::Full { .. })
+    }
 }
 
 /// What the outbox was doing when SQLite failed; it picks the wording.
@@ -126,6 +129,7 @@ pub(super) fn classify(cause: rusqlite::Error, path: &Path, doing: Doing) -> Out
         Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
             return OutboxError::Corrupt { path };
         }
+        Some(ErrorCode::DiskFull) => return OutboxError::Full { path },
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             return OutboxError::Busy {
                 path,
@@ -177,8 +181,11 @@ mod tests {
             text.starts_with("cannot write /data/outbox.sqlite3: "),
             "{text}"
         );
-        assert!(text.contains("full"), "{text}");
-        assert!(text.contains("free space"), "{text}");
+        assert!(err.is_full(), "{err:?}");
+        assert_eq!(
+            text,
+            "cannot write /data/outbox.sqlite3: the card is full; free some space (df -h /data)"
+        );
     }
 
     #[test]

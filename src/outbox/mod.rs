@@ -2,39 +2,47 @@
 //!
 //! It exists so that nothing accepted is lost. An announcement is committed to
 //! `outbox.sqlite3` in the state directory, with one pending delivery per sink, in one
-//! transaction, before the first send; a power cut or a crash after that point loses
-//! nothing, and the daemon picks the pending deliveries up again when it restarts. A
-//! delivery leaves the pending state only as delivered, failed (a permanent error) or
-//! expired, and the finished ones stay as history for `daas status` until
-//! [`Outbox::prune`] removes them.
+//! transaction; a power cut or a crash after that point loses nothing, and the daemon
+//! picks the pending deliveries up again when it restarts. A delivery leaves the
+//! pending state only as delivered, failed (a permanent error) or expired, and the
+//! finished ones stay as history for `daas status` until pruned.
 //!
-//! The outbox only stores; the daemon decides. Dispatch reports each attempt, and the
-//! daemon records it with [`Outbox::record_retry`] or [`Outbox::record_final`], so the
-//! card sees a few small transactions per announcement and none while idle.
+//! The outbox only stores; the delivery core decides. The daemon never writes from its
+//! runtime thread: [`writer::Writer`] owns the read-write connection on a thread of its
+//! own, batches changes into few transactions, and keeps them in memory and retries
+//! when the card is full, locked or gone (see there). [`lock::StateLock`] keeps a
+//! second daemon off the same state directory.
 //!
-//! The queue order is the insertion order (see [`schema`] for why not the clock).
-//! How the file is opened and shared with a concurrent `daas status` — WAL,
-//! `synchronous = FULL`, a busy timeout — is explained in [`open`].
+//! The queue order is the insertion order (see [`schema`] for why not the clock), and
+//! every stored time a rule depends on is monotonic (ages and waits with the boot they
+//! were measured in), so no wall-clock jump can expire or stall a delivery. How the
+//! file is opened and shared with a concurrent `daas status` — WAL, `synchronous =
+//! FULL`, a busy timeout — is explained in [`open`].
 
+mod ballast;
 mod error;
 mod history;
+pub mod lock;
 mod open;
 mod queue;
 mod schema;
+pub mod writer;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use jiff::Timestamp;
 use rusqlite::Connection;
 
-use crate::announce::Announcement;
+use crate::announce::Draft;
 use error::{Doing, classify};
 
 pub use error::OutboxError;
 
-/// How a delivery ended.
+/// Where a delivery stands, as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Final {
+pub enum DeliveryState {
+    Pending,
     Delivered,
     /// A permanent error: retrying would not help.
     Failed,
@@ -42,64 +50,97 @@ pub enum Final {
     Expired,
 }
 
-/// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    Pending,
-    Delivered,
-    Failed,
-    Expired,
-}
-
-impl State {
+impl DeliveryState {
     /// The name stored in the database and shown by `daas status`.
     pub fn name(self) -> &'static str {
         match self {
-            State::Pending => "pending",
-            State::Delivered => "delivered",
-            State::Failed => "failed",
-            State::Expired => "expired",
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+            DeliveryState::Expired => "expired",
         }
     }
 
-    fn from_name(name: &str) -> Option<State> {
+    fn from_name(name: &str) -> Option<DeliveryState> {
         [
-            State::Pending,
-            State::Delivered,
-            State::Failed,
-            State::Expired,
+            DeliveryState::Pending,
+            DeliveryState::Delivered,
+            DeliveryState::Failed,
+            DeliveryState::Expired,
         ]
         .into_iter()
         .find(|s| s.name() == name)
     }
 }
 
-impl From<Final> for State {
-    fn from(outcome: Final) -> State {
-        match outcome {
-            Final::Delivered => State::Delivered,
-            Final::Failed => State::Failed,
-            Final::Expired => State::Expired,
+/// When something was written: the wall clock (for people only), and the boot and
+/// CLOCK_BOOTTIME reading (so ages and waits carry on exactly within one boot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    pub wall: Timestamp,
+    pub boot_id: Option<String>,
+    pub boot: Duration,
+}
+
+impl Stamp {
+    /// How long ago this was, if it was in boot `boot_id` (now `boot_now` there).
+    pub fn elapsed(&self, boot_id: Option<&str>, boot_now: Duration) -> Option<Duration> {
+        match (&self.boot_id, boot_id) {
+            (Some(then), Some(now)) if then == now => Some(boot_now.saturating_sub(self.boot)),
+            _ => None,
         }
     }
 }
 
-/// A delivery still to make.
+/// A change to one delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub state: DeliveryState,
+    pub attempts: u32,
+    /// The announcement's age at the change.
+    pub age: Duration,
+    /// The retry wait from the change on (a pending delivery paused by a failure).
+    pub wait: Option<Duration>,
+    /// Already redacted; `None` keeps the error recorded before.
+    pub error: Option<String>,
+    pub stamp: Stamp,
+}
+
+/// A delivery still to make, as last written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pending {
-    pub announcement: Announcement,
+    pub draft: Draft,
     pub sink: String,
     /// Attempts made so far (0 for a delivery never tried).
     pub attempts: u32,
-    /// When to try again; `None` until the first failed attempt (due at once).
-    pub next_attempt: Option<Timestamp>,
+    pub age: Duration,
+    pub wait: Option<Duration>,
+    pub last_error: Option<String>,
+    /// When `age` and `wait` were written.
+    pub stamp: Stamp,
+}
+
+impl Pending {
+    /// The age and the wait left now: carried on from the write when that was in this
+    /// boot, as written otherwise (time the machine was off does not count).
+    pub fn now(&self, boot_id: Option<&str>, boot_now: Duration) -> (Duration, Option<Duration>) {
+        match self.stamp.elapsed(boot_id, boot_now) {
+            Some(elapsed) => (
+                self.age + elapsed,
+                self.wait
+                    .map(|w| w.saturating_sub(elapsed))
+                    .filter(|w| !w.is_zero()),
+            ),
+            None => (self.age, self.wait),
+        }
+    }
 }
 
 /// One announcement and how each of its deliveries went, for `daas status`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
-    pub announcement: Announcement,
-    /// In the order of the sinks given to [`Outbox::add`].
+    pub draft: Draft,
+    /// In the order of the sinks it was added with.
     pub deliveries: Vec<DeliveryRecord>,
 }
 
@@ -107,27 +148,17 @@ pub struct Record {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryRecord {
     pub sink: String,
-    pub state: State,
+    pub state: DeliveryState,
     pub attempts: u32,
-    pub next_attempt: Option<Timestamp>,
+    pub age: Duration,
+    pub wait: Option<Duration>,
     /// Already redacted by whoever recorded it.
     pub last_error: Option<String>,
-    /// Wall-clock time of the last change.
-    pub updated: Timestamp,
+    /// When it last changed.
+    pub stamp: Stamp,
 }
 
-/// What is still to deliver.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PendingSummary {
-    /// Pending deliveries.
-    pub count: usize,
-    /// Creation time of the oldest announcement (in queue order) with a pending delivery.
-    pub oldest: Option<Timestamp>,
-    /// The earliest scheduled retry.
-    pub next_retry: Option<Timestamp>,
-}
-
-/// The outbox database, open for the daemon (read-write) or for `daas status`
+/// The outbox database, open for the daemon's writer (read-write) or for `daas status`
 /// (read-only).
 #[derive(Debug)]
 pub struct Outbox {
@@ -139,7 +170,8 @@ impl Outbox {
     pub const FILE_NAME: &'static str = "outbox.sqlite3";
 
     /// Opens the outbox in `state_dir` for reading and writing, creating the
-    /// directory, the file and its tables if they are missing.
+    /// directory, the file and its tables if they are missing (or upgrading an older
+    /// layout).
     pub fn open(state_dir: &Path) -> Result<Outbox, OutboxError> {
         let path = state_dir.join(Self::FILE_NAME);
         let conn = open::read_write(&path)?;
@@ -160,10 +192,31 @@ impl Outbox {
         &self.path
     }
 
-    /// Commits `announcement` with one pending delivery per sink, all or nothing.
-    pub fn add(&mut self, announcement: &Announcement, sinks: &[&str]) -> Result<(), OutboxError> {
-        queue::add(&mut self.conn, announcement, sinks, Timestamp::now())
-            .map_err(|e| classify(e, &self.path, Doing::Write))
+    /// Commits `draft` with one pending delivery per sink, all or nothing.
+    pub fn add(&mut self, draft: &Draft, sinks: &[&str], stamp: &Stamp) -> Result<(), OutboxError> {
+        self.write(|tx| queue::add(tx, draft, sinks, stamp))
+    }
+
+    /// Applies `change` to the delivery of announcement `id` to `sink`, if it is still
+    /// pending (a final outcome is never overwritten); returns whether it was.
+    pub fn update(&mut self, id: &str, sink: &str, change: &Change) -> Result<bool, OutboxError> {
+        self.write(|tx| queue::update(tx, id, sink, change).map(|n| n > 0))
+    }
+
+    /// Runs `write` in one IMMEDIATE transaction (the write lock first, so a reader
+    /// cannot make it fail half-way): the writer batches many changes this way.
+    pub fn write<T>(
+        &mut self,
+        write: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T, OutboxError> {
+        let fail = |e| classify(e, &self.path, Doing::Write);
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        let result = write(&tx).map_err(fail)?;
+        tx.commit().map_err(fail)?;
+        Ok(result)
     }
 
     /// Every pending delivery, oldest announcement first (per sink this is the FIFO
@@ -172,49 +225,10 @@ impl Outbox {
         queue::pending(&self.conn).map_err(|e| classify(e, &self.path, Doing::Read))
     }
 
-    /// Records a failed attempt that will be retried at `next_attempt`; `error` must
-    /// already be redacted. The delivery stays pending.
-    pub fn record_retry(
-        &mut self,
-        announcement_id: &str,
-        sink: &str,
-        attempts: u32,
-        next_attempt: Timestamp,
-        error: &str,
-    ) -> Result<(), OutboxError> {
-        let change = queue::Change {
-            state: State::Pending,
-            attempts,
-            next_attempt: Some(next_attempt),
-            error: Some(error),
-        };
-        self.update(announcement_id, sink, &change)
-    }
-
-    /// Records how a delivery ended. `error` (already redacted) is the final attempt's
-    /// error; `None` keeps the last one recorded, so an expired delivery still shows
-    /// why it kept failing.
-    pub fn record_final(
-        &mut self,
-        announcement_id: &str,
-        sink: &str,
-        outcome: Final,
-        attempts: u32,
-        error: Option<&str>,
-    ) -> Result<(), OutboxError> {
-        let change = queue::Change {
-            state: outcome.into(),
-            attempts,
-            next_attempt: None,
-            error,
-        };
-        self.update(announcement_id, sink, &change)
-    }
-
     /// Deletes announcements created before `before` whose deliveries are all final;
     /// returns how many.
     pub fn prune(&mut self, before: Timestamp) -> Result<usize, OutboxError> {
-        queue::prune(&self.conn, before).map_err(|e| classify(e, &self.path, Doing::Write))
+        self.write(|tx| queue::prune(tx, before))
     }
 
     /// The last `limit` announcements, newest first, each with every sink's delivery.
@@ -222,23 +236,15 @@ impl Outbox {
         history::recent(&self.conn, limit).map_err(|e| classify(e, &self.path, Doing::Read))
     }
 
-    /// How many deliveries are pending, since when, and when the next retry is due.
-    pub fn pending_summary(&self) -> Result<PendingSummary, OutboxError> {
-        history::pending_summary(&self.conn).map_err(|e| classify(e, &self.path, Doing::Read))
+    /// The file's identity (device, inode): a state directory deleted or replaced
+    /// under the daemon has a file with another one, or none.
+    fn identity(&self) -> Option<(u64, u64)> {
+        file_identity(&self.path)
     }
+}
 
-    /// Applies `change` to a pending delivery; only a pending one may change, so a
-    /// final outcome is never overwritten.
-    fn update(&mut self, id: &str, sink: &str, change: &queue::Change) -> Result<(), OutboxError> {
-        let changed = queue::update(&self.conn, id, sink, change, Timestamp::now())
-            .map_err(|e| classify(e, &self.path, Doing::Write))?;
-        if changed == 0 {
-            return Err(OutboxError::NotPending {
-                path: self.path.clone(),
-                announcement: id.to_string(),
-                sink: sink.to_string(),
-            });
-        }
-        Ok(())
-    }
+/// (device, inode) of the file at `path`, if there is one.
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }

@@ -239,7 +239,7 @@ mod tests {
             subject: subject.into(),
             body: body.into(),
             device: "kitchen".into(),
-            created: jiff::Timestamp::UNIX_EPOCH,
+            created: None,
         }
     }
 

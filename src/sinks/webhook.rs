@@ -38,7 +38,8 @@ fn field(a: &Announcement, name: &str) -> String {
         "subject" => a.subject.clone(),
         "body" => a.body.clone(),
         "device" => a.device.clone(),
-        "created" => a.created.to_string(),
+        // Empty while the press's time is not known (the clock is not trusted yet).
+        "created" => a.created.map(|t| t.to_string()).unwrap_or_default(),
         _ => String::new(),
     }
 }
@@ -48,7 +49,13 @@ pub fn render_body(template: Option<&str>, json: bool, a: &Announcement) -> Stri
     let Some(template) = template else {
         let object: serde_json::Map<String, serde_json::Value> = BODY_PLACEHOLDERS
             .iter()
-            .map(|name| (name.to_string(), field(a, name).into()))
+            .map(|&name| {
+                let value = match (name, a.created) {
+                    ("created", None) => serde_json::Value::Null,
+                    _ => field(a, name).into(),
+                };
+                (name.to_string(), value)
+            })
             .collect();
         return serde_json::Value::Object(object).to_string();
     };
@@ -148,7 +155,7 @@ mod tests {
             subject: "Say \"hi\"".into(),
             body: "line one\nline two".into(),
             device: "kitchen".into(),
-            created: "2026-11-27T10:03:00Z".parse().expect("timestamp"),
+            created: Some("2026-11-27T10:03:00Z".parse().expect("timestamp")),
         }
     }
 

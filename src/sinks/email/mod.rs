@@ -114,16 +114,27 @@ impl EmailSink {
         let mut builder = Message::builder()
             .from(self.from.clone())
             .subject(one_line(&announcement.subject))
-            .date(system_time(announcement.created))
             .message_id(Some(message_id(&announcement.id, &announcement.device)))
             .header(ContentType::TEXT_PLAIN);
+        if let Some(created) = announcement.created {
+            builder = builder.date(system_time(created));
+        }
         for to in &self.to {
             builder = builder.to(to.clone());
         }
         for cc in &self.cc {
             builder = builder.cc(cc.clone());
         }
-        builder.body(announcement.body.clone())
+        let mut message = builder.body(announcement.body.clone())?;
+        if announcement.created.is_none() {
+            // lettre adds "now" when there is no Date, and now is exactly what cannot
+            // be believed yet (1970, or hours behind): no Date beats a wrong one, and
+            // the receiving server stamps its own Received: time.
+            message
+                .headers_mut()
+                .remove::<lettre::message::header::Date>();
+        }
+        Ok(message)
     }
 }
 
@@ -300,7 +311,7 @@ mod tests {
             subject: "🍩 Doughnuts".into(),
             body: "In the kitchen.".into(),
             device: "kitchen".into(),
-            created: jiff::Timestamp::from_second(1_750_000_000).expect("timestamp"),
+            created: Some(jiff::Timestamp::from_second(1_750_000_000).expect("timestamp")),
         };
         let text = String::from_utf8(sink.message(&announcement).expect("message").formatted())
             .expect("utf-8");
