@@ -363,6 +363,8 @@ impl WriterThread {
                 self.mirror.count()
             );
             self.outbox = None;
+            // Forget the old file: a new one may well get the same inode number.
+            self.identity = None;
             // The old lock is on a file that is gone: take one on the new directory.
             self.lock = None;
         }

@@ -80,11 +80,19 @@ pub async fn send(client: &reqwest::Client, request: Request<'_>) -> Result<(), 
         .await
         .map_err(|err| transport_error(&err, request.ca_file, redactor))?;
     let status = response.status();
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, Timestamp::now()));
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+    };
+    // A date in Retry-After is measured against the server's own Date, not the Pi's
+    // clock, which may be hours off before NTP has answered.
+    let server_now = header(reqwest::header::DATE)
+        .and_then(|v| jiff::fmt::rfc2822::parse(v.trim()).ok())
+        .map_or_else(Timestamp::now, |d| d.timestamp());
+    let retry_after =
+        header(reqwest::header::RETRY_AFTER).and_then(|v| parse_retry_after(v, server_now));
     let body = read_capped(response, BODY_CAP).await;
     classify(status, retry_after, &body, redactor)
 }
