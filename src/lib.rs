@@ -35,3 +35,4 @@ pub mod replay;
 pub mod sinks;
 pub mod status;
 pub mod systemd;
+pub mod timer;

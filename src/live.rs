@@ -15,11 +15,15 @@ use crate::events::Event;
 use crate::input::{EdgeSource, InputError};
 use crate::monotonic;
 use crate::pipeline::Pipeline;
+use crate::timer::DeadlineTimer;
 
 /// A source feeding a pipeline.
 pub struct LiveInput {
     source: Box<dyn EdgeSource>,
     pipeline: Pipeline,
+    /// Deadlines to the microsecond (see [`crate::timer`]); tokio's millisecond timer
+    /// where a timerfd cannot be had.
+    timer: Option<DeadlineTimer>,
 }
 
 /// What one [`LiveInput::step`] did.
@@ -33,7 +37,16 @@ pub enum Step {
 
 impl LiveInput {
     pub fn new(source: Box<dyn EdgeSource>, pipeline: Pipeline) -> Self {
-        LiveInput { source, pipeline }
+        let timer = DeadlineTimer::new()
+            .inspect_err(|err| {
+                log::warn!("no timerfd ({err}); button deadlines are served to the millisecond")
+            })
+            .ok();
+        LiveInput {
+            source,
+            pipeline,
+            timer,
+        }
     }
 
     /// Whether the button is armed now.
@@ -53,21 +66,25 @@ impl LiveInput {
                 Some(Err(err)) => return Err(err),
                 None => return Ok(Step::Ended),
             },
-            at = sleep_until(deadline) => self.pipeline.advance(at, out),
+            at = sleep_until(self.timer.as_mut(), deadline) => self.pipeline.advance(at, out),
         }
         Ok(Step::Progress)
     }
 }
 
 /// Sleeps until `deadline` and returns it; without one, never returns (no timer).
-async fn sleep_until(deadline: Option<Duration>) -> Duration {
-    match deadline {
-        Some(at) => {
-            tokio::time::sleep_until(monotonic::instant_at(at)).await;
-            at
-        }
-        None => std::future::pending().await,
+async fn sleep_until(timer: Option<&mut DeadlineTimer>, deadline: Option<Duration>) -> Duration {
+    let Some(at) = deadline else {
+        return std::future::pending().await;
+    };
+    let precise = match timer {
+        Some(timer) => timer.sleep_until(at).await.is_ok(),
+        None => false,
+    };
+    if !precise {
+        tokio::time::sleep_until(monotonic::instant_at(at)).await;
     }
+    at
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ import json
 import os
 import ssl
 import sys
+import time
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
@@ -52,6 +53,8 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        # When the whole message was in (CLOCK_MONOTONIC, as the latency bench reads it).
+        accepted = time.monotonic()
         raw = envelope.content
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         record = {
@@ -71,6 +74,7 @@ class Handler:
             },
             "auth": session.auth_data if session.authenticated else None,
             "tls": server.transport.get_extra_info("ssl_object") is not None,
+            "accepted_monotonic": accepted,
         }
         self.count += 1
         path = os.path.join(self.out_dir, f"message-{self.count:04}.json")

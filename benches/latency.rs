@@ -1,0 +1,301 @@
+//! Press-to-lab latency: from the debounced edge of a press to its receipt at 5 webhook
+//! receivers (real HTTP servers on 127.0.0.1) and the acceptance of its email by a real
+//! SMTP server (aiosmtpd, tests/support/smtp_server.py), over 20 presses of the release
+//! `daas run --simulate` — and, in the same run on the same receivers, of the original
+//! DaaS design (benches/original.py: requests + smtplib, as the first script did), so
+//! the two can be compared on one machine at one moment.
+//!
+//! Times are CLOCK_MONOTONIC everywhere: the bench stamps each press as it writes
+//! `press` to the daemon's stdin (the simulated button stamps its edge on reading it,
+//! microseconds later), the receivers stamp each request as it arrives, and the SMTP
+//! server stamps the end of DATA (`time.monotonic()`). daas fires a press at its
+//! debounced edge, `debounce_ms` (20) after the button goes down; the original script
+//! fired on the edge itself (gpiozero's `bounce_time` only drops later edges).
+//!
+//! Run: `cargo bench --bench latency` (needs python3-aiosmtpd; python3-requests for
+//! the original script, which is left out, saying so, without it).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use daas::monotonic;
+
+const PRESSES: usize = 20;
+const WARMUP: usize = 2;
+const HOOKS: usize = 5;
+const DEBOUNCE: Duration = Duration::from_millis(20);
+const PYTHON: &str = "/usr/bin/python3";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Five receivers on a runtime of their own; each arrival goes to the channel.
+fn receivers(
+    runtime: &tokio::runtime::Runtime,
+) -> (Vec<String>, mpsc::Receiver<(usize, Duration)>) {
+    let (tx, rx) = mpsc::channel();
+    let mut urls = Vec::new();
+    for hook in 0..HOOKS {
+        let tx = tx.clone();
+        let app = Router::new().fallback(move || {
+            let _ = tx.send((hook, monotonic::now()));
+            async { "ok" }
+        });
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        urls.push(format!(
+            "http://{}/hook",
+            listener.local_addr().expect("addr")
+        ));
+        runtime.spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            axum::serve(listener, app).await.expect("serve");
+        });
+    }
+    (urls, rx)
+}
+
+/// A child that prints `READY` on stdout when it can be used.
+fn wait_ready(child: &mut Child, what: &str) {
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("read");
+    assert!(line.starts_with("READY"), "{what} did not start: {line:?}");
+}
+
+/// aiosmtpd on a free port, saving each message (with its acceptance time) in `out`.
+fn smtp_server(out: &Path) -> (Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut child = Command::new(PYTHON)
+        .arg(root().join("tests/support/smtp_server.py"))
+        .args(["--port", &port.to_string(), "--mode", "none", "--out"])
+        .arg(out)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 with aiosmtpd (Debian: python3-aiosmtpd)");
+    wait_ready(&mut child, "the SMTP server");
+    (child, port)
+}
+
+/// When the SMTP server accepted its `n`-th message (from 1), waiting up to 5 s.
+fn email_accepted(out: &Path, n: usize) -> Duration {
+    let path = out.join(format!("message-{n:04}.json"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let v: serde_json::Value = serde_json::from_str(&text).expect("message JSON");
+            let s = v["accepted_monotonic"]
+                .as_f64()
+                .expect("accepted_monotonic");
+            return Duration::from_secs_f64(s);
+        }
+        assert!(Instant::now() < deadline, "no email {n} within 5 s");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+/// One subject's latencies, per press.
+#[derive(Default)]
+struct Samples {
+    first: Vec<Duration>,
+    last: Vec<Duration>,
+    email: Vec<Duration>,
+}
+
+/// Presses `stdin`'s owner `WARMUP + PRESSES` times; each press fires `fires_after`
+/// after it is written. The SMTP server's messages so far: `emails_before`.
+fn measure(
+    stdin: &mut ChildStdin,
+    fires_after: Duration,
+    hooks: &mpsc::Receiver<(usize, Duration)>,
+    out: &Path,
+    emails_before: usize,
+) -> Samples {
+    let mut samples = Samples::default();
+    for n in 1..=WARMUP + PRESSES {
+        let pressed = monotonic::now();
+        stdin.write_all(b"press\n").expect("press");
+        stdin.flush().expect("flush");
+        let edge = pressed + fires_after;
+        let mut arrivals: Vec<Duration> = (0..HOOKS)
+            .map(|_| {
+                hooks
+                    .recv_timeout(Duration::from_secs(5))
+                    .expect("a webhook within 5 s")
+                    .1
+            })
+            .collect();
+        arrivals.sort();
+        let email = email_accepted(out, emails_before + n);
+        if n > WARMUP {
+            samples.first.push(arrivals[0].saturating_sub(edge));
+            samples.last.push(arrivals[HOOKS - 1].saturating_sub(edge));
+            samples.email.push(email.saturating_sub(edge));
+        }
+        // Past the press's release (100 ms) and its debounce.
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    samples
+}
+
+fn config(dir: &Path, hooks: &[String], smtp_port: u16) -> PathBuf {
+    let mut text = String::from(
+        "[button]\npin = 17\ndebounce_ms = 20\n[gestures]\npress = \"arrival\"\n\
+         [actions.arrival]\nsubject = \"Doughnuts in the {device}!\"\n\
+         body = \"Fresh doughnuts arrived at {time}. Come and get them.\"\ncooldown_s = 0\n\
+         [clock]\ntrust = \"always\"\n",
+    );
+    for (i, url) in hooks.iter().enumerate() {
+        text += &format!("[[sinks]]\ntype = \"webhook\"\nname = \"hook-{i}\"\nurl = \"{url}\"\n");
+    }
+    text += &format!(
+        "[[sinks]]\ntype = \"email\"\nname = \"mail\"\nserver = \"127.0.0.1\"\nport = {smtp_port}\n\
+         tls = \"none\"\nfrom = \"donuts@example.org\"\nto = \"lab@example.org\"\n"
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).expect("config");
+    path
+}
+
+fn daas(dir: &Path, config: &Path) -> Child {
+    let log = dir.join("daas.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_daas"))
+        .args(["run", "--simulate", "--config"])
+        .arg(config)
+        .arg("--state-dir")
+        .arg(dir.join("state"))
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("daas runs");
+    // Ready once the outbox is open: the empty log says nothing at warn, so give it a
+    // moment (the first press is warm-up anyway).
+    std::thread::sleep(Duration::from_millis(500));
+    if let Ok(Some(status)) = child.try_wait() {
+        panic!(
+            "daas exited ({status}): {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+    child
+}
+
+fn original(hooks: &[String], smtp_port: u16) -> Option<Child> {
+    let has_requests = Command::new(PYTHON)
+        .args(["-c", "import requests"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_requests {
+        eprintln!("original script left out: python3-requests is not installed");
+        return None;
+    }
+    let mut command = Command::new(PYTHON);
+    command.arg(root().join("benches/original.py"));
+    for url in hooks {
+        command.args(["--webhook", url]);
+    }
+    let mut child = command
+        .args(["--smtp", &format!("127.0.0.1:{smtp_port}")])
+        .args(["--from", "donuts@example.org", "--to", "lab@example.org"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 benches/original.py");
+    wait_ready(&mut child, "the original script");
+    Some(child)
+}
+
+fn percentile(values: &[Duration], p: f64) -> Duration {
+    let mut sorted = values.to_vec();
+    sorted.sort();
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// "0.62 / 0.80 ms (×1.3)": median / p95, and p95 over the median.
+fn cell(values: &[Duration]) -> String {
+    let (median, p95) = (percentile(values, 0.5), percentile(values, 0.95));
+    format!(
+        "{:.2} / {:.2} ms (×{:.1})",
+        ms(median),
+        ms(p95),
+        p95.as_secs_f64() / median.as_secs_f64().max(1e-9)
+    )
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else to parse.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (hooks, arrivals) = receivers(&runtime);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("mail");
+    std::fs::create_dir(&out).expect("mail dir");
+    let (mut smtp, smtp_port) = smtp_server(&out);
+
+    let config = config(dir.path(), &hooks, smtp_port);
+    let mut daemon = daas(dir.path(), &config);
+    let mut stdin = daemon.stdin.take().expect("stdin");
+    let ours = measure(&mut stdin, DEBOUNCE, &arrivals, &out, 0);
+    drop(stdin);
+    let _ = daemon.wait();
+
+    let theirs = original(&hooks, smtp_port).map(|mut child| {
+        let mut stdin = child.stdin.take().expect("stdin");
+        let samples = measure(
+            &mut stdin,
+            Duration::ZERO,
+            &arrivals,
+            &out,
+            WARMUP + PRESSES,
+        );
+        drop(stdin);
+        let _ = child.wait();
+        samples
+    });
+    let _ = smtp.kill();
+    let _ = smtp.wait();
+
+    println!("latency from the debounced edge, {PRESSES} presses: median / p95 (p95 over median)");
+    println!(
+        "{:<22} {:<28} {}",
+        "", "daas (release)", "original script (requests + smtplib)"
+    );
+    let rows: [(&str, fn(&Samples) -> &Vec<Duration>); 3] = [
+        ("first of 5 webhooks", |s| &s.first),
+        ("last of 5 webhooks", |s| &s.last),
+        ("email accepted", |s| &s.email),
+    ];
+    for (name, pick) in rows {
+        let theirs = theirs.as_ref().map_or("-".to_string(), |t| cell(pick(t)));
+        println!("{name:<22} {:<28} {theirs}", cell(pick(&ours)));
+    }
+    let median = |v: &[Duration]| percentile(v, 0.5);
+    let steady = [&ours.first, &ours.last, &ours.email]
+        .iter()
+        .all(|v| percentile(v, 0.95) <= median(v) * 3);
+    let met = median(&ours.first) <= Duration::from_millis(1)
+        && median(&ours.last) <= Duration::from_millis(2)
+        && median(&ours.email) <= Duration::from_millis(5)
+        && steady;
+    println!(
+        "budget (first ≤ 1 ms, last ≤ 2 ms, email ≤ 5 ms, p95 ≤ 3× median): {}",
+        if met { "met" } else { "NOT met" }
+    );
+}
