@@ -125,7 +125,7 @@ mod tests {
             timeout: Some(Duration::from_secs(5)),
             security: Security::None,
             credentials: None,
-            helo: Helo::Default {
+            helo: Helo::Host {
                 hostname: "kitchen-pi".into(),
                 hosts: String::new(),
             },

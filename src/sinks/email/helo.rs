@@ -21,7 +21,7 @@ pub(super) enum Helo {
     Configured(ClientId),
     /// What the host calls itself: the kernel hostname and the text of /etc/hosts,
     /// read when the sink was built (when the daemon starts).
-    Default { hostname: String, hosts: String },
+    Host { hostname: String, hosts: String },
 }
 
 impl Helo {
@@ -29,7 +29,7 @@ impl Helo {
     pub(super) fn new(helo_name: Option<&str>) -> Result<Helo, String> {
         Ok(match helo_name {
             Some(name) => Helo::Configured(client_id(name)?),
-            None => Helo::Default {
+            None => Helo::Host {
                 hostname: crate::config::hostname(),
                 // An unreadable /etc/hosts is a host without a name there, not an error.
                 hosts: std::fs::read_to_string("/etc/hosts").unwrap_or_default(),
@@ -41,13 +41,13 @@ impl Helo {
     pub(super) fn client_id(&self, local: IpAddr) -> ClientId {
         match self {
             Helo::Configured(id) => id.clone(),
-            Helo::Default { hostname, hosts } => default_helo(hostname, hosts, local),
+            Helo::Host { hostname, hosts } => default_helo(hostname, hosts, local),
         }
     }
 }
 
 /// The default `EHLO` name: [`host_name`], else the address literal of `local`.
-pub(super) fn default_helo(hostname: &str, hosts: &str, local: IpAddr) -> ClientId {
+fn default_helo(hostname: &str, hosts: &str, local: IpAddr) -> ClientId {
     match host_name(hostname, hosts) {
         Some(name) => ClientId::Domain(name),
         None => address_literal(local),
