@@ -187,6 +187,16 @@ async fn starttls_with_ca_file_and_login_delivers_the_whole_message() {
         (header("content_type"), header("charset")),
         ("text/plain".to_string(), "utf-8".to_string())
     );
+    // RFC 2045: MIME-Version wherever Content-Type and Content-Transfer-Encoding are.
+    assert_eq!(header("mime_version"), "1.0");
+    assert!(
+        !str_at(&message, "/parsed/content_transfer_encoding").is_empty(),
+        "{message:#?}"
+    );
+    // By default the EHLO name is the host's full name or the address literal of
+    // the local end, never lettre's bare hostname, which strict relays refuse.
+    let helo = str_at(&message, "/helo");
+    assert!(helo.contains('.') || helo == "[127.0.0.1]", "EHLO {helo}");
     assert!(
         header("body").contains("Fresh doughnuts, announced by Kitchen Pi. Come and get them."),
         "{message:#?}"
@@ -244,6 +254,118 @@ async fn implicit_tls_delivers() {
         str_at(&message, "/parsed/subject"),
         "🍩 Doughnuts in the kitchen!"
     );
+}
+
+/// TLS from the first byte is checked as strictly as STARTTLS: the unknown test CA
+/// is refused, permanently, with the same advice.
+#[tokio::test]
+async fn implicit_tls_without_ca_file_refuses_the_unknown_certificate() {
+    let pki = pki();
+    let server = Server::start(
+        &pki,
+        ServerOptions {
+            mode: "tls",
+            auth: true,
+            mechanisms: "PLAIN,LOGIN",
+        },
+    );
+    let config = config(&format!(
+        "server = \"localhost\"\nport = {}\ntls = \"tls\"\nusername = \"{USERNAME}\"\npassword = \"{PASSWORD}\"\nto = \"lab@example.org\"\n",
+        server.port
+    ));
+
+    let message = permanent(send(&build(&config), &announcement(&config, "id")).await);
+
+    assert!(
+        message.starts_with(&format!(
+            "cannot verify the TLS certificate of localhost:{}: ",
+            server.port
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains("UnknownIssuer") && message.contains("set `ca_file`"),
+        "{message}"
+    );
+    assert!(!message.contains(PASSWORD), "{message}");
+    assert!(server.received().is_empty());
+}
+
+/// The certificate must be for the name in `server`: the test certificate is for
+/// localhost and 127.0.0.1, not for 127.0.0.2.
+#[tokio::test]
+async fn implicit_tls_checks_the_server_name() {
+    let pki = pki();
+    let server = Server::start_at(
+        &pki,
+        ServerOptions {
+            mode: "tls",
+            auth: false,
+            mechanisms: "PLAIN,LOGIN",
+        },
+        "127.0.0.2",
+        None,
+    );
+    let config = config(&format!(
+        "server = \"127.0.0.2\"\nport = {}\ntls = \"tls\"\nto = \"lab@example.org\"\nca_file = {}\n",
+        server.port,
+        toml_path(&pki.ca)
+    ));
+
+    let message = permanent(send(&build(&config), &announcement(&config, "id")).await);
+
+    assert!(
+        message.starts_with(&format!(
+            "cannot verify the TLS certificate of 127.0.0.2:{}: ",
+            server.port
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains("`server` must be a name (or address) the certificate is for"),
+        "{message}"
+    );
+    assert!(server.received().is_empty());
+}
+
+/// `helo_name` is what the server sees in EHLO: a full name or an address literal.
+#[tokio::test]
+async fn helo_name_is_the_ehlo_name() {
+    let pki = pki();
+    let server = Server::start(&pki, PLAIN_RELAY);
+    for helo_name in ["kitchen-pi.lab.example.org", "[192.0.2.7]"] {
+        let config = config(&format!(
+            "server = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nto = \"lab@example.org\"\nhelo_name = \"{helo_name}\"\n",
+            server.port
+        ));
+        send(&build(&config), &announcement(&config, helo_name))
+            .await
+            .expect("delivered");
+    }
+
+    let helos: Vec<String> = server
+        .received()
+        .iter()
+        .map(|message| str_at(message, "/helo").to_string())
+        .collect();
+    assert_eq!(helos, ["kitchen-pi.lab.example.org", "[192.0.2.7]"]);
+}
+
+/// A bare `helo_name` is refused when the config is read, at its line and column,
+/// with the reason: strict relays refuse it at every send.
+#[test]
+fn a_bare_helo_name_is_a_config_error_at_its_place() {
+    let text = "[button]\npin = 17\n[gestures]\npress = \"arrival\"\n[actions.arrival]\nsubject = \"s\"\nbody = \"b\"\n\
+                [[sinks]]\ntype = \"email\"\nname = \"mail\"\nserver = \"127.0.0.1\"\nfrom = \"donuts@example.org\"\n\
+                to = \"lab@example.org\"\nhelo_name = \"kitchen-pi\"\n";
+    let err = daas::config::parse(text, "test.toml")
+        .expect_err("a bare helo_name is refused")
+        .to_string();
+    assert!(
+        err.starts_with("test.toml:14:1: `helo_name` \"kitchen-pi\" is not fully qualified"),
+        "{err}"
+    );
+    assert!(err.contains("[192.0.2.7]"), "{err}");
 }
 
 #[tokio::test]

@@ -183,6 +183,10 @@ pub struct EmailSinkConfig {
     pub cc: Vec<String>,
     /// An extra PEM CA to trust (a lab's own mail server).
     pub ca_file: Option<PathBuf>,
+    /// The name given in EHLO: a fully qualified host name or an address literal
+    /// (`[192.0.2.7]`). Default: the host's fully qualified name (the kernel hostname
+    /// if dotted, else from /etc/hosts), else the connection's local address literal.
+    pub helo_name: Option<String>,
     #[serde(default = "default_timeout_s")]
     pub timeout_s: u64,
 }

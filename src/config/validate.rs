@@ -194,6 +194,11 @@ impl Checker {
                         "email `server` is empty; give the SMTP server's host name".into(),
                     );
                 }
+                if let Some(helo_name) = &email.helo_name
+                    && let Err(err) = crate::sinks::email::check_helo_name(helo_name)
+                {
+                    self.fail(at("helo_name"), err);
+                }
             }
             _ => {}
         }

@@ -63,9 +63,15 @@ impl Server {
     /// Starts the server on `port`, or on a free one (trying again if another process
     /// took it between asking and binding).
     pub fn start_on(pki: &Pki, options: ServerOptions, port: Option<u16>) -> Server {
+        Server::start_at(pki, options, "127.0.0.1", port)
+    }
+
+    /// Starts the server on another loopback address, e.g. 127.0.0.2, which the
+    /// test certificate (localhost, 127.0.0.1) is not for.
+    pub fn start_at(pki: &Pki, options: ServerOptions, host: &str, port: Option<u16>) -> Server {
         let mut last = String::new();
         for _ in 0..3 {
-            match Server::try_start(pki, options, port.unwrap_or_else(free_port)) {
+            match Server::try_start(pki, options, host, port.unwrap_or_else(free_port)) {
                 Ok(server) => return server,
                 Err(err) => last = err,
             }
@@ -73,7 +79,12 @@ impl Server {
         panic!("the SMTP server did not start: {last}");
     }
 
-    fn try_start(pki: &Pki, options: ServerOptions, port: u16) -> Result<Server, String> {
+    fn try_start(
+        pki: &Pki,
+        options: ServerOptions,
+        host: &str,
+        port: u16,
+    ) -> Result<Server, String> {
         let out = tempfile::tempdir().expect("tempdir");
         let log = std::fs::File::create(out.path().join("server.log")).expect("log file");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
@@ -81,6 +92,8 @@ impl Server {
         command
             .arg(script)
             .args([
+                "--host",
+                host,
                 "--port",
                 &port.to_string(),
                 "--mode",

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A real SMTP server on 127.0.0.1 for the email sink's tests (tests/email.rs).
+"""A real SMTP server on 127.0.0.1 (or --host, another loopback address) for the email sink's tests (tests/email.rs).
 
 Built on aiosmtpd (Debian: python3-aiosmtpd). It speaks STARTTLS, TLS from the
 first byte, or plain SMTP; optionally requires AUTH (PLAIN and/or LOGIN) with one
@@ -8,7 +8,9 @@ in the output directory, so a test asserts on what a server really received:
 
     {"mail_from": ..., "rcpt_tos": [...], "data": <raw message>,
      "parsed": {"subject", "message_id", "date", "from", "to", "cc",
-                "content_type", "body"},   # decoded by Python's email package
+                "mime_version", "content_type", "charset",
+                "content_transfer_encoding", "body"},   # decoded by Python's email package
+     "helo": <the name the client gave in EHLO/HELO>,
      "auth": {"mechanism", "login"} or null, "tls": true/false}
 
 Magic recipients exercise the sink's error handling: a local part of "defer" is
@@ -68,10 +70,14 @@ class Handler:
                 "from": header(parsed, "from"),
                 "to": header(parsed, "to"),
                 "cc": header(parsed, "cc"),
+                "mime_version": header(parsed, "mime-version"),
                 "content_type": parsed.get_content_type(),
                 "charset": parsed.get_content_charset(),
+                "content_transfer_encoding": header(parsed, "content-transfer-encoding"),
                 "body": parsed.get_content(),
             },
+            # After STARTTLS, the name from the EHLO sent over TLS.
+            "helo": session.host_name,
             "auth": session.auth_data if session.authenticated else None,
             "tls": server.transport.get_extra_info("ssl_object") is not None,
             "accepted_monotonic": accepted,
@@ -102,6 +108,7 @@ def authenticator(username, password):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--mode", choices=["starttls", "tls", "none"], required=True)
     p.add_argument("--cert", help="PEM certificate chain (starttls, tls)")
@@ -141,7 +148,7 @@ def main():
     server = loop.run_until_complete(
         loop.create_server(
             factory,
-            host="127.0.0.1",
+            host=args.host,
             port=args.port,
             ssl=context if args.mode == "tls" else None,
         )

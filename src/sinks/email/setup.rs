@@ -1,18 +1,22 @@
 //! Checking an email sink's config: the server, the addresses, the login, the TLS
-//! mode and the CA file, each turned into what lettre needs or into an error that
+//! mode and the CA file, each turned into what the sink needs or into an error that
 //! names the config key. It exists so that every mistake shows when the daemon
 //! starts, not at the first doughnut.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, CertificateStore, TlsParameters};
+use rustls::pki_types::ServerName;
+use tokio_rustls::TlsConnector;
 
+use super::connect::Security;
 use super::failure::lower_first;
 use crate::config::SmtpTls;
 use crate::sinks::secret::Secret;
-use crate::sinks::tls::read_ca_file;
+use crate::sinks::tls::{client_config, read_ca_file};
 
 /// `server` as a host name or IP address; catches the URL and `host:port` forms
 /// people paste from mail-client settings.
@@ -89,17 +93,35 @@ pub(super) fn credentials(
     }
 }
 
-/// The TLS mode, with certificates checked against the webpki roots plus `ca_file`.
-pub(super) fn tls(mode: SmtpTls, server: &str, ca_file: Option<&Path>) -> Result<Tls, String> {
-    if mode == SmtpTls::None {
-        return match ca_file {
+/// The TLS mode, with certificates checked against the webpki roots plus `ca_file`:
+/// by lettre's TLS parameters for STARTTLS, by the sinks' own rustls set-up for TLS
+/// from the first byte (the same roots, TLS versions and ring provider; see
+/// `implicit_tls` for why lettre cannot do that handshake).
+pub(super) fn tls(mode: SmtpTls, server: &str, ca_file: Option<&Path>) -> Result<Security, String> {
+    match mode {
+        SmtpTls::None => match ca_file {
             Some(path) => Err(format!(
                 "`ca_file` {} is set but `tls` is \"none\", so no certificate is checked; remove `ca_file` or set `tls`",
                 path.display()
             )),
-            None => Ok(Tls::None),
-        };
+            None => Ok(Security::None),
+        },
+        SmtpTls::Starttls => starttls(server, ca_file).map(Security::Starttls),
+        SmtpTls::Tls => {
+            let name = ServerName::try_from(server.to_string()).map_err(|err| {
+                format!("`server` \"{server}\" cannot be checked against a TLS certificate ({err}); give the host name the certificate is for")
+            })?;
+            let config = client_config(ca_file)?;
+            Ok(Security::Implicit {
+                connector: TlsConnector::from(Arc::new(config)),
+                name,
+            })
+        }
     }
+}
+
+/// lettre's TLS parameters for STARTTLS.
+fn starttls(server: &str, ca_file: Option<&Path>) -> Result<TlsParameters, String> {
     let mut builder =
         TlsParameters::builder(server.to_string()).certificate_store(CertificateStore::WebpkiRoots);
     if let Some(path) = ca_file {
@@ -107,14 +129,10 @@ pub(super) fn tls(mode: SmtpTls, server: &str, ca_file: Option<&Path>) -> Result
             builder = builder.add_root_certificate(certificate);
         }
     }
-    let parameters = builder.build_rustls().map_err(|err| match ca_file {
+    builder.build_rustls().map_err(|err| match ca_file {
         // The only input that can make this fail is a certificate rustls rejects.
         Some(path) => format!("cannot use `ca_file` {}: {err}", path.display()),
         None => format!("cannot set up TLS for `server` \"{server}\": {err}"),
-    })?;
-    Ok(match mode {
-        SmtpTls::Tls => Tls::Wrapper(parameters),
-        _ => Tls::Required(parameters),
     })
 }
 
@@ -190,6 +208,20 @@ mod tests {
                     ..config()
                 },
                 "cannot read `ca_file` /nonexistent/ca.pem: ",
+            ),
+            (
+                EmailSinkConfig {
+                    helo_name: Some("pi.example.org\r\nRSET".into()),
+                    ..config()
+                },
+                "`helo_name` \"pi.example.org\\r\\nRSET\" has a space, a control",
+            ),
+            (
+                EmailSinkConfig {
+                    helo_name: Some("[kitchen]".into()),
+                    ..config()
+                },
+                "`helo_name` \"[kitchen]\" is not an address literal",
             ),
         ];
         for (config, expected) in cases {
