@@ -5,12 +5,12 @@
 //! DaaS design (benches/original.py: requests + smtplib, as the first script did), so
 //! the two can be compared on one machine at one moment.
 //!
-//! Times are CLOCK_MONOTONIC everywhere: the bench stamps each press as it writes
-//! `press` to the daemon's stdin (the simulated button stamps its edge on reading it,
-//! microseconds later), the receivers stamp each request as it arrives, and the SMTP
-//! server stamps the end of DATA (`time.monotonic()`). daas fires a press at its
-//! debounced edge, `debounce_ms` (20) after the button goes down; the original script
-//! fired on the edge itself (gpiozero's `bounce_time` only drops later edges).
+//! Times are CLOCK_MONOTONIC everywhere. daas fires a press at its debounced edge,
+//! `debounce_ms` (20) after the button goes down: its event line says when (`t_ms`,
+//! counted from the reading the daemon logs at start). The original script fired on
+//! the edge itself (gpiozero's `bounce_time` only drops later edges): it prints when it
+//! read the press. The receivers stamp each request as it arrives, and the SMTP server
+//! the end of DATA (`time.monotonic()`).
 //!
 //! Run: `cargo bench --bench latency` (needs python3-aiosmtpd; python3-requests for
 //! the original script, which is left out, saying so, without it).
@@ -27,7 +27,6 @@ use daas::monotonic;
 const PRESSES: usize = 20;
 const WARMUP: usize = 2;
 const HOOKS: usize = 5;
-const DEBOUNCE: Duration = Duration::from_millis(20);
 const PYTHON: &str = "/usr/bin/python3";
 
 fn root() -> &'static Path {
@@ -102,6 +101,9 @@ fn email_accepted(out: &Path, n: usize) -> Duration {
     }
 }
 
+/// One row of the table: which latencies of a subject.
+type Pick = fn(&Samples) -> &Vec<Duration>;
+
 /// One subject's latencies, per press.
 #[derive(Default)]
 struct Samples {
@@ -110,21 +112,20 @@ struct Samples {
     email: Vec<Duration>,
 }
 
-/// Presses `stdin`'s owner `WARMUP + PRESSES` times; each press fires `fires_after`
-/// after it is written. The SMTP server's messages so far: `emails_before`.
+/// Presses the subject behind `stdin` `WARMUP + PRESSES` times; `edge(n)` says when
+/// its `n`-th press (from 1) fired, on CLOCK_MONOTONIC. The SMTP server's messages so
+/// far: `emails_before`.
 fn measure(
     stdin: &mut ChildStdin,
-    fires_after: Duration,
+    mut edge: impl FnMut(usize) -> Duration,
     hooks: &mpsc::Receiver<(usize, Duration)>,
     out: &Path,
     emails_before: usize,
 ) -> Samples {
     let mut samples = Samples::default();
     for n in 1..=WARMUP + PRESSES {
-        let pressed = monotonic::now();
         stdin.write_all(b"press\n").expect("press");
         stdin.flush().expect("flush");
-        let edge = pressed + fires_after;
         let mut arrivals: Vec<Duration> = (0..HOOKS)
             .map(|_| {
                 hooks
@@ -135,6 +136,7 @@ fn measure(
             .collect();
         arrivals.sort();
         let email = email_accepted(out, emails_before + n);
+        let edge = edge(n);
         if n > WARMUP {
             samples.first.push(arrivals[0].saturating_sub(edge));
             samples.last.push(arrivals[HOOKS - 1].saturating_sub(edge));
@@ -144,6 +146,73 @@ fn measure(
         std::thread::sleep(Duration::from_millis(250));
     }
     samples
+}
+
+/// The daemon's debounced edges: the event lines' gesture times (`t_ms`), which count
+/// from the CLOCK_MONOTONIC reading the daemon logs at start.
+struct DaemonEdges {
+    log: PathBuf,
+    events: PathBuf,
+}
+
+impl DaemonEdges {
+    fn origin(&self) -> Duration {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let seconds = log
+            .lines()
+            .find_map(|l| l.split("event lines count from CLOCK_MONOTONIC ").nth(1))
+            .and_then(|rest| rest.trim_end_matches(" s").parse::<f64>().ok())
+            .expect("the daemon logs its time line's origin");
+        Duration::from_secs_f64(seconds)
+    }
+
+    /// The `n`-th press's debounced edge (from 1), waiting up to 5 s for its line.
+    fn edge(&self, n: usize) -> Duration {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let text = std::fs::read_to_string(&self.events).unwrap_or_default();
+            let t_ms = text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter(|e| e["type"] == "gesture")
+                .nth(n - 1)
+                .and_then(|e| e["t_ms"].as_f64());
+            if let Some(t_ms) = t_ms {
+                return self.origin() + Duration::from_secs_f64(t_ms / 1000.0);
+            }
+            assert!(Instant::now() < deadline, "no gesture line {n}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+/// The receivers' own share: a bare HTTP POST from this process (blocking socket,
+/// TCP_NODELAY) to the first receiver, from `connect` to its arrival.
+fn floor(url: &str, hooks: &mpsc::Receiver<(usize, Duration)>) -> Vec<Duration> {
+    let address = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/hook")
+        .to_string();
+    let body = "{}";
+    let request = format!(
+        "POST /hook HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    (0..WARMUP + PRESSES)
+        .map(|_| {
+            let sent = monotonic::now();
+            let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+            stream.set_nodelay(true).expect("nodelay");
+            stream.write_all(request.as_bytes()).expect("request");
+            let (_, arrived) = hooks
+                .recv_timeout(Duration::from_secs(5))
+                .expect("the request arrives");
+            std::thread::sleep(Duration::from_millis(20));
+            arrived.saturating_sub(sent)
+        })
+        .skip(WARMUP)
+        .collect()
 }
 
 fn config(dir: &Path, hooks: &[String], smtp_port: u16) -> PathBuf {
@@ -165,32 +234,40 @@ fn config(dir: &Path, hooks: &[String], smtp_port: u16) -> PathBuf {
     path
 }
 
-fn daas(dir: &Path, config: &Path) -> Child {
-    let log = dir.join("daas.log");
+fn daas(dir: &Path, config: &Path) -> (Child, DaemonEdges) {
+    let edges = DaemonEdges {
+        log: dir.join("daas.log"),
+        events: dir.join("events.jsonl"),
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_daas"))
         .args(["run", "--simulate", "--config"])
         .arg(config)
         .arg("--state-dir")
         .arg(dir.join("state"))
-        .env("RUST_LOG", "warn")
+        .arg("--events")
+        .arg(&edges.events)
+        // Warnings, and the one debug line with the time line's origin.
+        .env("RUST_LOG", "warn,daas::daemon=debug")
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"))
+        .stderr(std::fs::File::create(&edges.log).expect("log"))
         .spawn()
         .expect("daas runs");
-    // Ready once the outbox is open: the empty log says nothing at warn, so give it a
-    // moment (the first press is warm-up anyway).
+    // The first presses are warm-up anyway; give the outbox a moment to open.
     std::thread::sleep(Duration::from_millis(500));
     if let Ok(Some(status)) = child.try_wait() {
         panic!(
             "daas exited ({status}): {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
+            std::fs::read_to_string(&edges.log).unwrap_or_default()
         );
     }
-    child
+    (child, edges)
 }
 
-fn original(hooks: &[String], smtp_port: u16) -> Option<Child> {
+/// The original script, and its stdout (one `EDGE <seconds>` line per press).
+type Original = (Child, std::io::Lines<BufReader<std::process::ChildStdout>>);
+
+fn original(hooks: &[String], smtp_port: u16) -> Option<Original> {
     let has_requests = Command::new(PYTHON)
         .args(["-c", "import requests"])
         .status()
@@ -211,8 +288,14 @@ fn original(hooks: &[String], smtp_port: u16) -> Option<Child> {
         .stdout(Stdio::piped())
         .spawn()
         .expect("python3 benches/original.py");
-    wait_ready(&mut child, "the original script");
-    Some(child)
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let ready = lines.next().and_then(Result::ok).unwrap_or_default();
+    assert!(
+        ready.starts_with("READY"),
+        "the original script did not start: {ready:?}"
+    );
+    Some((child, lines))
 }
 
 fn percentile(values: &[Duration], p: f64) -> Duration {
@@ -249,22 +332,25 @@ fn main() {
     std::fs::create_dir(&out).expect("mail dir");
     let (mut smtp, smtp_port) = smtp_server(&out);
 
+    let floor = floor(&hooks[0], &arrivals);
     let config = config(dir.path(), &hooks, smtp_port);
-    let mut daemon = daas(dir.path(), &config);
+    let (mut daemon, edges) = daas(dir.path(), &config);
     let mut stdin = daemon.stdin.take().expect("stdin");
-    let ours = measure(&mut stdin, DEBOUNCE, &arrivals, &out, 0);
+    let ours = measure(&mut stdin, |n| edges.edge(n), &arrivals, &out, 0);
     drop(stdin);
     let _ = daemon.wait();
 
-    let theirs = original(&hooks, smtp_port).map(|mut child| {
+    let theirs = original(&hooks, smtp_port).map(|(mut child, mut lines)| {
         let mut stdin = child.stdin.take().expect("stdin");
-        let samples = measure(
-            &mut stdin,
-            Duration::ZERO,
-            &arrivals,
-            &out,
-            WARMUP + PRESSES,
-        );
+        let edge = |_| {
+            let line = lines.next().and_then(Result::ok).unwrap_or_default();
+            let seconds = line
+                .strip_prefix("EDGE ")
+                .and_then(|s| s.parse::<f64>().ok())
+                .expect("EDGE <seconds>");
+            Duration::from_secs_f64(seconds)
+        };
+        let samples = measure(&mut stdin, edge, &arrivals, &out, WARMUP + PRESSES);
         drop(stdin);
         let _ = child.wait();
         samples
@@ -274,10 +360,10 @@ fn main() {
 
     println!("latency from the debounced edge, {PRESSES} presses: median / p95 (p95 over median)");
     println!(
-        "{:<22} {:<28} {}",
-        "", "daas (release)", "original script (requests + smtplib)"
+        "{:<22} {:<28} original script (requests + smtplib)",
+        "", "daas (release)"
     );
-    let rows: [(&str, fn(&Samples) -> &Vec<Duration>); 3] = [
+    let rows: [(&str, Pick); 3] = [
         ("first of 5 webhooks", |s| &s.first),
         ("last of 5 webhooks", |s| &s.last),
         ("email accepted", |s| &s.email),
@@ -286,6 +372,11 @@ fn main() {
         let theirs = theirs.as_ref().map_or("-".to_string(), |t| cell(pick(t)));
         println!("{name:<22} {:<28} {theirs}", cell(pick(&ours)));
     }
+    println!(
+        "{:<22} {:<28} (a bare POST from the bench: the receivers' own share)",
+        "receiver floor",
+        cell(&floor)
+    );
     let median = |v: &[Duration]| percentile(v, 0.5);
     let steady = [&ours.first, &ours.last, &ours.email]
         .iter()

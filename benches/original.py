@@ -5,7 +5,8 @@ The first DaaS was a Python script: gpiozero's `when_pressed` callback (which fi
 the edge itself; its `bounce_time` only ignores the edges after it) posting to each
 webhook in turn with `requests`, then sending the email with `smtplib`. This is that
 script with the GPIO part replaced by stdin, so the bench can press it the way it
-presses `daas run --simulate`: each line "press" runs the callback.
+presses `daas run --simulate`: each line "press" runs the callback, after printing
+"EDGE <CLOCK_MONOTONIC seconds>" (the edge the bench measures from).
 
     original.py --webhook URL (5 times) --smtp HOST:PORT --from ADDR --to ADDR
 
@@ -15,6 +16,7 @@ Needs Debian's python3-requests.
 import argparse
 import smtplib
 import sys
+import time
 from email.message import EmailMessage
 
 import requests
@@ -44,6 +46,8 @@ def main():
     print("READY", flush=True)
     for line in sys.stdin:
         if line.strip() == "press":
+            # The edge, as the bench measures from it (gpiozero fires on the edge).
+            print(f"EDGE {time.monotonic():.9f}", flush=True)
             when_pressed()
         elif line.strip() == "quit":
             break

@@ -142,6 +142,11 @@ pub async fn run(
     // The time line starts before the source opens: an edge that arrives while the
     // outbox is still loading keeps its own time instead of being squashed to now.
     let origin = monotonic::now();
+    // To line event lines up with other clocks (the journal, a bench's receivers).
+    log::debug!(
+        "event lines count from CLOCK_MONOTONIC {:.6} s",
+        origin.as_secs_f64()
+    );
     let source = open_source(&config, options.simulate)?;
     let mut sigint =
         signal(SignalKind::interrupt()).map_err(|e| DaemonError::Signal("SIGINT", e))?;

@@ -72,17 +72,33 @@ impl LiveInput {
     }
 }
 
+/// How long before a button deadline the loop stops sleeping and waits awake.
+///
+/// A CPU woken from idle by a timer can take a millisecond or more to get going: on the
+/// 2-core VM the CI runs on, a send made right after a 20 ms sleep reached its receiver
+/// 1.2 ms later than the same send made by a thread that was awake (benches/latency.rs
+/// shows the effect). So the loop sleeps until this long before the deadline, then
+/// yields to the runtime until the deadline (still serving edges and sends), and the
+/// press goes out the moment its debounce ends. It costs at most this much CPU per
+/// deadline — a few per press — and nothing at all while idle.
+pub const WAKE_AHEAD: Duration = Duration::from_millis(1);
+
 /// Sleeps until `deadline` and returns it; without one, never returns (no timer).
 async fn sleep_until(timer: Option<&mut DeadlineTimer>, deadline: Option<Duration>) -> Duration {
     let Some(at) = deadline else {
         return std::future::pending().await;
     };
+    let wake = at.saturating_sub(WAKE_AHEAD);
     let precise = match timer {
-        Some(timer) => timer.sleep_until(at).await.is_ok(),
+        Some(timer) => timer.sleep_until(wake).await.is_ok(),
         None => false,
     };
     if !precise {
-        tokio::time::sleep_until(monotonic::instant_at(at)).await;
+        tokio::time::sleep_until(monotonic::instant_at(wake)).await;
+    }
+    // Awake for the last stretch: each yield lets the runtime poll its I/O and tasks.
+    while monotonic::now() < at {
+        tokio::task::yield_now().await;
     }
     at
 }

@@ -191,14 +191,21 @@ async fn a_delivery_that_cannot_succeed_in_time_expires() {
         lines.iter().any(|e| e["outcome"] == "expired")
     })
     .await;
-    assert_eq!(pending(&setup), 0);
+    // The outbox writer commits a moment later.
+    until("the expiry recorded", || pending(&setup) == 0).await;
     let status = setup.status();
     let delivery = &status["announcements"][0]["deliveries"][0];
     assert_eq!(delivery["state"], "expired");
+    let attempts = delivery["attempts"].as_u64().expect("attempts");
+    assert!(attempts >= 2, "{delivery}");
+    // It keeps its last real error, and shows no retry.
+    let error = delivery["last_error"].as_str().expect("an error");
     assert!(
-        delivery["attempts"].as_u64().expect("attempts") >= 2,
-        "{delivery}"
+        error.starts_with(&format!("expired after {attempts} attempts; last: "))
+            && error.contains("503"),
+        "{error}"
     );
+    assert!(delivery["next_attempt"].is_null(), "{delivery}");
     daemon.stop();
 }
 

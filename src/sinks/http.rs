@@ -39,6 +39,13 @@ pub fn client(ca_file: Option<&Path>, timeout: Duration) -> Result<reqwest::Clie
         .tls_backend_preconfigured(tls::client_config(ca_file)?)
         .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         .pool_max_idle_per_host(0)
+        // One request per connection, bounded by the sink's timeout: TCP keepalive
+        // probes and a user timeout would never fire, and setting them costs five
+        // syscalls per connection on the path from the press to the first message.
+        .tcp_keepalive(None)
+        .tcp_keepalive_interval(None)
+        .tcp_keepalive_retries(None)
+        .tcp_user_timeout(None)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("daas/", env!("CARGO_PKG_VERSION")))
         .build()
