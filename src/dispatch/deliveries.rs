@@ -397,3 +397,6 @@ async fn deadline(timer: &mut Option<(Duration, Pin<Box<Sleep>>)>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests;
