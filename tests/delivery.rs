@@ -8,7 +8,6 @@
 mod daemon;
 mod receiver;
 
-
 use daemon::{Setup, accepted_ids, until, until_or_show};
 use receiver::Receiver;
 

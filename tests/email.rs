@@ -256,41 +256,6 @@ async fn implicit_tls_delivers() {
     );
 }
 
-/// TLS from the first byte is checked as strictly as STARTTLS: the unknown test CA
-/// is refused, permanently, with the same advice.
-#[tokio::test]
-async fn implicit_tls_without_ca_file_refuses_the_unknown_certificate() {
-    let pki = pki();
-    let server = Server::start(
-        &pki,
-        ServerOptions {
-            mode: "tls",
-            auth: true,
-            mechanisms: "PLAIN,LOGIN",
-        },
-    );
-    let config = config(&format!(
-        "server = \"localhost\"\nport = {}\ntls = \"tls\"\nusername = \"{USERNAME}\"\npassword = \"{PASSWORD}\"\nto = \"lab@example.org\"\n",
-        server.port
-    ));
-
-    let message = permanent(send(&build(&config), &announcement(&config, "id")).await);
-
-    assert!(
-        message.starts_with(&format!(
-            "cannot verify the TLS certificate of localhost:{}: ",
-            server.port
-        )),
-        "{message}"
-    );
-    assert!(
-        message.contains("UnknownIssuer") && message.contains("set `ca_file`"),
-        "{message}"
-    );
-    assert!(!message.contains(PASSWORD), "{message}");
-    assert!(server.received().is_empty());
-}
-
 /// The certificate must be for the name in `server`: the test certificate is for
 /// localhost and 127.0.0.1, not for 127.0.0.2.
 #[tokio::test]
@@ -389,40 +354,44 @@ async fn a_plain_relay_without_login_delivers() {
     assert_eq!(message["rcpt_tos"], serde_json::json!(["lab@example.org"]));
 }
 
-/// Without `ca_file` the test CA is unknown, so the certificate cannot be verified.
-/// Classified permanent: the same handshake against the same certificate fails the
-/// same way every time; a person has to set `ca_file` (or fix the server), and
-/// retrying until then only hides the problem.
+/// Without `ca_file` the test CA is unknown, so the certificate cannot be verified —
+/// with STARTTLS and with TLS from the first byte alike. Classified permanent: the
+/// same handshake against the same certificate fails the same way every time; a
+/// person has to set `ca_file` (or fix the server), and retrying until then only hides
+/// the problem.
 #[tokio::test]
-async fn starttls_without_ca_file_refuses_the_unknown_certificate() {
+async fn without_ca_file_the_unknown_certificate_is_refused_in_both_tls_modes() {
     let pki = pki();
-    let server = Server::start(
-        &pki,
-        ServerOptions {
-            mode: "starttls",
-            auth: true,
-            mechanisms: "PLAIN,LOGIN",
-        },
-    );
-    let config = config(&format!(
-        "server = \"127.0.0.1\"\nport = {}\nusername = \"{USERNAME}\"\npassword = \"{PASSWORD}\"\nto = \"lab@example.org\"\n",
-        server.port
-    ));
-
-    let message = permanent(send(&build(&config), &announcement(&config, "id")).await);
-
-    assert!(
-        message.starts_with(&format!(
-            "cannot verify the TLS certificate of 127.0.0.1:{}: ",
+    for (mode, server_name) in [("starttls", "127.0.0.1"), ("tls", "localhost")] {
+        let server = Server::start(
+            &pki,
+            ServerOptions {
+                mode,
+                auth: true,
+                mechanisms: "PLAIN,LOGIN",
+            },
+        );
+        let config = config(&format!(
+            "server = \"{server_name}\"\nport = {}\ntls = \"{mode}\"\nusername = \"{USERNAME}\"\npassword = \"{PASSWORD}\"\nto = \"lab@example.org\"\n",
             server.port
-        )),
-        "{message}"
-    );
-    assert!(
-        message.contains("UnknownIssuer") && message.contains("set `ca_file`"),
-        "{message}"
-    );
-    assert!(server.received().is_empty());
+        ));
+
+        let message = permanent(send(&build(&config), &announcement(&config, "id")).await);
+
+        assert!(
+            message.starts_with(&format!(
+                "cannot verify the TLS certificate of {server_name}:{}: ",
+                server.port
+            )),
+            "{mode}: {message}"
+        );
+        assert!(
+            message.contains("UnknownIssuer") && message.contains("set `ca_file`"),
+            "{mode}: {message}"
+        );
+        assert!(!message.contains(PASSWORD), "{mode}: {message}");
+        assert!(server.received().is_empty(), "{mode}");
+    }
 }
 
 /// A self-signed certificate made as a CA cannot be trusted through `ca_file`: webpki

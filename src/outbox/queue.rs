@@ -58,25 +58,36 @@ pub(super) fn state(row: &Row<'_>, index: usize) -> rusqlite::Result<DeliverySta
     })
 }
 
+/// Inserts the announcement row (`OR IGNORE` when it may be there already).
+fn insert_announcement(tx: &Connection, d: &Draft, or_ignore: bool) -> rusqlite::Result<()> {
+    let verb = if or_ignore {
+        "INSERT OR IGNORE"
+    } else {
+        "INSERT"
+    };
+    tx.prepare_cached(&format!(
+        "{verb} INTO announcements (id, action, subject, body, device, created_ns, created_trusted)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    ))?
+    .execute(params![
+        d.id,
+        d.action,
+        d.subject,
+        d.body,
+        d.device,
+        to_ns(d.made.now),
+        d.made.trusted
+    ])?;
+    Ok(())
+}
+
 pub(super) fn add(
     tx: &Connection,
     d: &Draft,
     sinks: &[&str],
     stamp: &Stamp,
 ) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT INTO announcements (id, action, subject, body, device, created_ns, created_trusted)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            d.id,
-            d.action,
-            d.subject,
-            d.body,
-            d.device,
-            to_ns(d.made.now),
-            d.made.trusted
-        ],
-    )?;
+    insert_announcement(tx, d, false)?;
     let seq = tx.last_insert_rowid();
     let mut insert = tx.prepare_cached(
         "INSERT INTO deliveries (announcement, sink, position, updated_ns, age_ns, boot_id, boot_ns)
@@ -99,19 +110,7 @@ pub(super) fn add(
 /// daemon held in memory); the announcement row is added once.
 pub(super) fn restore(tx: &Connection, pending: &Pending, position: i64) -> rusqlite::Result<()> {
     let d = &pending.draft;
-    tx.execute(
-        "INSERT OR IGNORE INTO announcements (id, action, subject, body, device, created_ns, created_trusted)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            d.id,
-            d.action,
-            d.subject,
-            d.body,
-            d.device,
-            to_ns(d.made.now),
-            d.made.trusted
-        ],
-    )?;
+    insert_announcement(tx, d, true)?;
     let s = &pending.stamp;
     tx.execute(
         "INSERT OR REPLACE INTO deliveries

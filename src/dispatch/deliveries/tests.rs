@@ -85,11 +85,7 @@ fn draft(id: &str) -> Draft {
 }
 
 /// Deliveries over `sinks` with retries 1..2 s apart and `expire_after`.
-fn start(
-    dir: &std::path::Path,
-    sinks: Vec<ConfiguredSink>,
-    expire_after: Duration,
-) -> Deliveries {
+fn start(dir: &std::path::Path, sinks: Vec<ConfiguredSink>, expire_after: Duration) -> Deliveries {
     let started = Writer::start(dir.to_path_buf(), Duration::from_secs(5)).expect("writer");
     let settings = Settings {
         policy: Policy {
@@ -128,8 +124,14 @@ async fn retry_after_is_honoured_never_earlier_and_at_most_ten_percent_later() {
         r.last().is_some_and(|r| r.state == State::Delivered)
     })
     .await;
-    let outcomes: Vec<(&str, u32)> = reports.iter().map(|r| (r.state.name(), r.attempt)).collect();
-    assert_eq!(outcomes, [("retrying", 1), ("retrying", 2), ("delivered", 3)]);
+    let outcomes: Vec<(&str, u32)> = reports
+        .iter()
+        .map(|r| (r.state.name(), r.attempt))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [("retrying", 1), ("retrying", 2), ("delivered", 3)]
+    );
     let sends = sends.lock().expect("lock").clone();
     for pair in sends.windows(2) {
         let gap = pair[1] - pair[0];
