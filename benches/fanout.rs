@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use daas::dispatch::Dispatcher;
+use daas::commands::fanout::Fanout;
 use daas::sinks;
 use tokio::sync::mpsc;
 
@@ -73,13 +73,16 @@ async fn run(
         "[button]\npin = 17\n[gestures]\npress = \"arrival\"\n[actions.arrival]\nsubject = \"s\"\nbody = \"b\"\n{entries}"
     );
     let config = daas::config::parse(&text, "bench.toml").expect("config");
-    let mut dispatcher = Dispatcher::new(sinks::from_config(&config).expect("sinks"));
+    let mut dispatcher = Fanout::new(sinks::from_config(&config).expect("sinks"));
     let (mut first, mut last) = (Vec::new(), Vec::new());
     for _ in 0..ANNOUNCEMENTS {
         let created = Instant::now();
-        let announcement =
-            daas::notify::announcement_now(&config, "arrival", daas::clock::Trust::Always)
-                .expect("announcement");
+        let announcement = daas::commands::notify::announcement_now(
+            &config,
+            "arrival",
+            daas::clock::Trust::Always,
+        )
+        .expect("announcement");
         dispatcher.send(Arc::new(announcement));
         let mut times = Vec::new();
         while times.len() < WATCHED {

@@ -22,7 +22,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use daas::monotonic;
+use daas::clock::monotonic;
 
 const PRESSES: usize = 20;
 const WARMUP: usize = 2;

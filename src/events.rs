@@ -5,49 +5,7 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 
-use crate::core::delivery::State;
-use crate::gesture::GestureKind;
-
-/// Why a gesture did not become an announcement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ignored {
-    Disarmed,
-    Cooldown,
-}
-
-impl Ignored {
-    pub fn name(self) -> &'static str {
-        match self {
-            Ignored::Disarmed => "disarmed",
-            Ignored::Cooldown => "cooldown",
-        }
-    }
-}
-
-/// Something that happened, on the monotonic time line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    Gesture {
-        at: Duration,
-        gesture: GestureKind,
-        /// The mapped action, `None` when the gesture is not mapped.
-        action: Option<String>,
-        first_edge: Duration,
-        ignored: Option<Ignored>,
-    },
-    Arm {
-        at: Duration,
-        armed: bool,
-    },
-    Delivery {
-        at: Duration,
-        announcement: String,
-        sink: String,
-        /// Where the delivery stands after this attempt.
-        outcome: State,
-        attempt: u32,
-    },
-}
+use crate::model::{Event, Ignored};
 
 /// Milliseconds since the origin: a whole number when it is one, else a fraction.
 struct Millis(Duration);
@@ -127,7 +85,7 @@ impl Event {
                 r#type: "delivery",
                 announcement,
                 sink,
-                outcome: outcome.name(),
+                outcome: outcome.outcome_name(),
                 attempt: *attempt,
             }),
         };
@@ -139,6 +97,7 @@ impl Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{DeliveryState, GestureKind};
 
     #[test]
     fn gesture_line_matches_the_contract() {
@@ -184,7 +143,7 @@ mod tests {
             at: Duration::from_millis(7),
             announcement: "a1".into(),
             sink: "console".into(),
-            outcome: State::Delivered,
+            outcome: DeliveryState::Delivered,
             attempt: 1,
         };
         assert_eq!(

@@ -9,11 +9,13 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use daas::commands::{notify, replay, status};
 use daas::config::{self, Loaded};
 use daas::daemon::{self, RunOptions};
-use daas::input::trace::Trace;
+use daas::gpio::trace::Trace;
+use daas::model::GestureKind;
 use daas::outbox::Outbox;
-use daas::{gesture::GestureKind, logging, notify, register, replay, sinks, status};
+use daas::{logging, register, sinks};
 
 #[derive(Parser)]
 #[command(
@@ -282,7 +284,7 @@ fn notify_now(action: Option<String>, config: Option<&Path>) -> Result<ExitCode,
     let sinks = sinks::from_config(c).map_err(usage)?;
     let reports = runtime_builder()?.block_on(notify::notify(c, sinks, announcement));
     println!("{}", notify::table(&reports));
-    let failed = reports.iter().any(|r| r.result.is_err());
+    let failed = reports.iter().any(|r| r.error.is_some());
     Ok(if failed {
         ExitCode::from(1)
     } else {

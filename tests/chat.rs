@@ -7,8 +7,8 @@ mod receiver;
 use std::sync::Arc;
 use std::time::Duration;
 
-use daas::announce::Announcement;
-use daas::dispatch::Dispatcher;
+use daas::commands::fanout::Fanout;
+use daas::model::Announcement;
 use daas::sinks::{self, ConfiguredSink, SendError};
 use receiver::Receiver;
 use serde_json::json;
@@ -298,15 +298,15 @@ async fn a_sink_that_never_answers_delays_no_other() {
         );
     }
     let c = config(&entries);
-    let mut dispatcher = Dispatcher::new(sinks::from_config(&c).expect("sinks"));
-    dispatcher.send(Arc::new(announcement()));
+    let mut fanout = Fanout::new(sinks::from_config(&c).expect("sinks"));
+    fanout.send(Arc::new(announcement()));
     let mut order = Vec::new();
-    while let Some(report) = dispatcher.next_report().await {
+    while let Some(report) = fanout.next_report().await {
         order.push(report);
     }
     let names: Vec<_> = order
         .iter()
-        .map(|r| (r.sink.contains("hang"), r.result.is_ok()))
+        .map(|r| (r.sink.contains("hang"), r.error.is_none()))
         .collect();
     assert_eq!(
         names,
@@ -321,7 +321,7 @@ async fn a_sink_that_never_answers_delays_no_other() {
     );
     for report in &order[..4] {
         assert!(
-            report.elapsed < Duration::from_secs(3),
+            report.elapsed.is_some_and(|e| e < Duration::from_secs(3)),
             "{} took {:?}",
             report.sink,
             report.elapsed
@@ -329,9 +329,12 @@ async fn a_sink_that_never_answers_delays_no_other() {
     }
     for report in &order[4..] {
         assert!(
-            matches!(&report.result, Err(SendError::Retryable { message, .. }) if message.contains("no answer within 3 s")),
+            report
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("no answer within 3 s")),
             "{:?}",
-            report.result
+            report.error
         );
     }
 }

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 mod pki;
 mod smtp;
 
-use daas::announce::Announcement;
 use daas::config::Config;
+use daas::model::Announcement;
 use daas::sinks::{ConfiguredSink, SendError};
 use serde_json::Value;
 
@@ -56,11 +56,11 @@ fn build(config: &Config) -> ConfiguredSink {
 }
 
 fn announcement(config: &Config, id: &str) -> Announcement {
-    let made = daas::clock::WallNow {
+    let made = daas::model::WallNow {
         now: jiff::Timestamp::now(),
         trusted: true,
     };
-    let draft = daas::announce::draft(config, "arrival", made, id.to_string())
+    let draft = daas::core::announce::draft(config, "arrival", made, id.to_string())
         .expect("the arrival action exists");
     draft.render(Some(made.now), &jiff::tz::TimeZone::system())
 }

@@ -53,8 +53,8 @@ fn sink(port: u16, ca_file: Option<&std::path::Path>) -> daas::sinks::Configured
     daas::sinks::build(&config.sinks[0]).expect("sink")
 }
 
-fn announcement() -> daas::announce::Announcement {
-    daas::announce::Announcement {
+fn announcement() -> daas::model::Announcement {
+    daas::model::Announcement {
         id: "id".into(),
         action: "arrival".into(),
         subject: "s".into(),

@@ -8,11 +8,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use daas::announce::Draft;
-use daas::clock::WallNow;
+use daas::model::DeliveryState;
+use daas::model::Draft;
+use daas::model::WallNow;
 use daas::outbox::lock::LockError;
 use daas::outbox::writer::{Event, Writer};
-use daas::outbox::{Change, DeliveryState, Outbox, OutboxError, Stamp};
+use daas::outbox::{Change, Outbox, OutboxError, Stamp};
 use jiff::Timestamp;
 
 fn ts(s: &str) -> Timestamp {
@@ -427,7 +428,7 @@ fn status_renders_a_real_outbox() {
     let reader = Outbox::open_read_only(dir.path()).expect("open read-only");
     let records = reader.recent(20).expect("recent");
     let pending = reader.pending().expect("pending");
-    let now = daas::status::Now {
+    let now = daas::commands::status::Now {
         wall: WallNow {
             now: Timestamp::now(),
             trusted: true,
@@ -437,7 +438,7 @@ fn status_renders_a_real_outbox() {
         tz: jiff::tz::TimeZone::UTC,
         expire_after: Duration::from_secs(7200),
     };
-    let table = daas::status::table(&records, &pending, &now);
+    let table = daas::commands::status::table(&records, &pending, &now);
     assert!(table.starts_with("pending: 2 deliveries"), "{table}");
     assert!(
         table.contains("c0ffee42") && table.contains("timed out"),
@@ -446,7 +447,8 @@ fn status_renders_a_real_outbox() {
     // Written at boot second 105 with 30 s to wait; now it is 110.
     assert!(table.contains("pending, retry in 25 s"), "{table}");
     let json: serde_json::Value =
-        serde_json::from_str(&daas::status::json(&records, &pending, &now)).expect("JSON");
+        serde_json::from_str(&daas::commands::status::json(&records, &pending, &now))
+            .expect("JSON");
     assert_eq!(
         json["announcements"][0]["deliveries"][0]["last_error"],
         "timed out"

@@ -12,8 +12,8 @@ mod pki;
 #[path = "postfix/mod.rs"]
 mod strict;
 
-use daas::announce::Announcement;
 use daas::config::{Config, SinkConfig};
+use daas::model::Announcement;
 use daas::sinks::{ConfiguredSink, SendError};
 use serde_json::Value;
 
@@ -66,11 +66,11 @@ fn build(config: &Config) -> ConfiguredSink {
 /// An announcement made now; `trusted` says whether the clock could be believed
 /// (when not, `created` is None and the email has no Date).
 fn announcement(config: &Config, id: &str, trusted: bool) -> Announcement {
-    let made = daas::clock::WallNow {
+    let made = daas::model::WallNow {
         now: jiff::Timestamp::now(),
         trusted,
     };
-    let draft = daas::announce::draft(config, "arrival", made, id.to_string())
+    let draft = daas::core::announce::draft(config, "arrival", made, id.to_string())
         .expect("the arrival action exists");
     draft.render(trusted.then_some(made.now), &jiff::tz::TimeZone::system())
 }

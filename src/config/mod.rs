@@ -17,8 +17,8 @@ use std::time::Duration;
 
 pub use schema::*;
 
-use crate::gesture::GestureTiming;
-use crate::input::Level;
+use crate::core::gesture::GestureTiming;
+use crate::model::Level;
 
 /// Where daas looks for its config when `--config` is not given.
 pub const DEFAULT_PATH: &str = "/etc/daas/config.toml";
@@ -203,8 +203,8 @@ impl Config {
     }
 
     /// The action mapped to a gesture, if any.
-    pub fn action_for(&self, gesture: crate::gesture::GestureKind) -> Option<&str> {
-        use crate::gesture::GestureKind::*;
+    pub fn action_for(&self, gesture: crate::model::GestureKind) -> Option<&str> {
+        use crate::model::GestureKind::*;
         let g = &self.gestures;
         match gesture {
             Press => g.press.as_deref(),

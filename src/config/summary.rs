@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::schema::{ActiveLevel, Config, GpioBackend, Pull};
-use crate::gesture::GestureKind;
+use crate::model::GestureKind;
 
 fn pull(p: Pull) -> &'static str {
     match p {

@@ -42,7 +42,7 @@ fn built_in_config_is_valid() {
     let c = built_in().expect("valid").config;
     assert_eq!(c.button.pin, 17);
     assert_eq!(
-        c.action_for(crate::gesture::GestureKind::Press),
+        c.action_for(crate::model::GestureKind::Press),
         Some("arrival")
     );
 }

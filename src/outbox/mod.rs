@@ -34,44 +34,11 @@ use std::time::Duration;
 use jiff::Timestamp;
 use rusqlite::Connection;
 
-use crate::announce::Draft;
+pub use crate::model::DeliveryState;
+use crate::model::Draft;
 use error::{Doing, classify};
 
 pub use error::OutboxError;
-
-/// Where a delivery stands, as stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryState {
-    Pending,
-    Delivered,
-    /// A permanent error: retrying would not help.
-    Failed,
-    /// Still failing when the announcement grew too old to be worth sending.
-    Expired,
-}
-
-impl DeliveryState {
-    /// The name stored in the database and shown by `daas status`.
-    pub fn name(self) -> &'static str {
-        match self {
-            DeliveryState::Pending => "pending",
-            DeliveryState::Delivered => "delivered",
-            DeliveryState::Failed => "failed",
-            DeliveryState::Expired => "expired",
-        }
-    }
-
-    fn from_name(name: &str) -> Option<DeliveryState> {
-        [
-            DeliveryState::Pending,
-            DeliveryState::Delivered,
-            DeliveryState::Failed,
-            DeliveryState::Expired,
-        ]
-        .into_iter()
-        .find(|s| s.name() == name)
-    }
-}
 
 /// When something was written: the wall clock (for people only), and the boot and
 /// CLOCK_BOOTTIME reading (so ages and waits carry on exactly within one boot).

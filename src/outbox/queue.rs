@@ -9,8 +9,8 @@ use rusqlite::{Connection, Row, params};
 
 use super::schema::{duration_from_ns, duration_to_ns, from_ns, to_ns};
 use super::{Change, DeliveryState, Pending, Stamp};
-use crate::announce::Draft;
-use crate::clock::WallNow;
+use crate::model::Draft;
+use crate::model::WallNow;
 
 /// The columns [`draft`] reads, from the `announcements` table aliased `a`.
 pub(super) const DRAFT_COLUMNS: &str =

@@ -4,7 +4,7 @@
 //! INTEGER PRIMARY KEY that grows with every insert: that, not the creation time, is
 //! the order of the queue, because the Pi has no real-time clock and its wall clock
 //! can jump (1970 until NTP answers, then suddenly today). Its `subject` and `body` are
-//! the action's templates, filled in at each send (see [`crate::announce`]);
+//! the action's templates, filled in at each send (see [`crate::core::announce`]);
 //! `created_ns` is the wall clock at the press and `created_trusted` whether that
 //! reading could be believed. `deliveries` holds one row per (announcement, sink), with
 //! `position` keeping the config order of the sinks; its rows go when their

@@ -36,7 +36,7 @@ use jiff::Timestamp;
 
 use super::lock::{LockError, StateLock};
 use super::{Change, DeliveryState, Outbox, OutboxError, Pending, Stamp, ballast, queue};
-use crate::announce::Draft;
+use crate::model::Draft;
 
 /// A change for the outbox.
 #[derive(Debug, Clone)]

@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 
 use super::secret::{Redactor, Secret};
 use super::{SendError, Sink, http};
-use crate::announce::Announcement;
 use crate::config::SinkConfig;
-use crate::input::BoxFuture;
+use crate::model::Announcement;
+use crate::model::BoxFuture;
 
 /// Discord refuses `content` longer than this.
 pub const DISCORD_MAX_CHARS: usize = 2000;

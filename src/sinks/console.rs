@@ -4,8 +4,8 @@
 use std::io::Write;
 
 use super::{SendError, Sink};
-use crate::announce::Announcement;
-use crate::input::BoxFuture;
+use crate::model::Announcement;
+use crate::model::BoxFuture;
 
 pub struct ConsoleSink {
     name: String,

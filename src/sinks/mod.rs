@@ -19,9 +19,9 @@ pub mod webhook;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::announce::Announcement;
 use crate::config::{Config, SinkConfig};
-use crate::input::BoxFuture;
+use crate::model::Announcement;
+use crate::model::BoxFuture;
 
 /// Why a send did not deliver.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,6 +56,20 @@ pub trait Sink: Send + Sync {
 pub struct ConfiguredSink {
     pub sink: Arc<dyn Sink>,
     pub timeout: Duration,
+}
+
+impl ConfiguredSink {
+    /// One send under the sink's timeout: a server that never answers is a retryable
+    /// failure after `timeout_s`, the same for every sink type.
+    pub async fn send(&self, announcement: &Announcement) -> Result<(), SendError> {
+        match tokio::time::timeout(self.timeout, self.sink.send(announcement)).await {
+            Ok(result) => result,
+            Err(_) => Err(SendError::Retryable {
+                message: format!("no answer within {} s (timeout_s)", self.timeout.as_secs()),
+                retry_after: None,
+            }),
+        }
+    }
 }
 
 /// A sink that cannot be built from its config (an unreadable secret, a bad URL).

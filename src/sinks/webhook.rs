@@ -10,9 +10,10 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
 use super::secret::{Redactor, Secret};
 use super::{SendError, Sink, http};
-use crate::announce::{Announcement, template};
 use crate::config::{HttpMethod, WebhookSinkConfig};
-use crate::input::BoxFuture;
+use crate::core::template;
+use crate::model::Announcement;
+use crate::model::BoxFuture;
 
 /// The placeholders a webhook body may use.
 pub const BODY_PLACEHOLDERS: [&str; 6] = ["id", "action", "subject", "body", "device", "created"];

@@ -1,7 +1,7 @@
 //! Delivery, pure: per-sink queues, attempts, backoff, `Retry-After` and expiry as one
 //! state machine on monotonic time, in the sans-IO shape of quinn-proto's `Connection`.
 //!
-//! The shell ([`crate::dispatch`]) feeds it announcements ([`Delivery::announce`]),
+//! The shell ([`crate::commands::notify_fanout`]) feeds it announcements ([`Delivery::announce`]),
 //! deliveries brought back from the outbox ([`Delivery::resume`]) and how each send went
 //! ([`Delivery::on_attempt`]), always with `now`; it asks what to do
 //! ([`Delivery::poll`]: start a send, or record and report an outcome) and when to ask
@@ -36,6 +36,8 @@ use std::time::Duration;
 
 pub use backoff::{MIN_RETRY_AFTER, Policy, RETRY_AFTER_JITTER};
 
+use crate::model::DeliveryState;
+
 /// A sink, by its position in the config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SinkId(pub usize);
@@ -55,43 +57,16 @@ pub enum Attempt {
     },
 }
 
-/// Where a delivery stands after an outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    Delivered,
-    /// Failed, to be tried again after `retry_in`; `None` when the delivery will
-    /// expire before then (it is not tried again).
-    Retrying {
-        retry_in: Option<Duration>,
-    },
-    /// A permanent error.
-    Failed,
-    Expired,
-}
-
-impl State {
-    /// Whether the delivery is over.
-    pub fn is_final(self) -> bool {
-        !matches!(self, State::Retrying { .. })
-    }
-
-    /// The name used in event lines, the outbox and `daas status`.
-    pub fn name(self) -> &'static str {
-        match self {
-            State::Delivered => "delivered",
-            State::Retrying { .. } => "retrying",
-            State::Failed => "failed",
-            State::Expired => "expired",
-        }
-    }
-}
-
 /// A change to one delivery: the shell records it (outbox) and reports it (event line).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome<P> {
     pub sink: SinkId,
     pub payload: P,
-    pub state: State,
+    /// Pending means the attempt failed and the delivery waits to be tried again.
+    pub state: DeliveryState,
+    /// For a pending delivery: when it will be tried again; `None` when it will expire
+    /// before then (it is not tried again).
+    pub retry_in: Option<Duration>,
     /// Attempts made so far.
     pub attempts: u32,
     /// The announcement's age when this happened.
@@ -280,12 +255,12 @@ impl<P: Clone> Delivery<P> {
         let (state, error) = match attempt {
             Attempt::Delivered => {
                 queue.paused_until = None;
-                (State::Delivered, None)
+                (DeliveryState::Delivered, None)
             }
             Attempt::Permanent { error } => {
                 queue.paused_until = None;
                 queue.last_error = Some(error.clone());
-                (State::Failed, Some(error))
+                (DeliveryState::Failed, Some(error))
             }
             Attempt::Retryable { error, retry_after } => {
                 queue.last_error = Some(error.clone());
@@ -295,14 +270,18 @@ impl<P: Clone> Delivery<P> {
                 let until = now.saturating_add(delay);
                 queue.paused_until = Some(until);
                 if now >= head.expires {
-                    (State::Expired, Some(expired_after(head.attempts, &error)))
+                    (
+                        DeliveryState::Expired,
+                        Some(expired_after(head.attempts, &error)),
+                    )
                 } else {
                     let retry_in = (until < head.expires).then_some(delay);
                     head.last_error = Some(error.clone());
                     let outcome = Outcome {
                         sink,
                         payload: head.payload.clone(),
-                        state: State::Retrying { retry_in },
+                        state: DeliveryState::Pending,
+                        retry_in,
                         attempts: head.attempts,
                         age,
                         error: Some(error),
@@ -317,6 +296,7 @@ impl<P: Clone> Delivery<P> {
             sink,
             payload: head.payload,
             state,
+            retry_in: None,
             attempts: head.attempts,
             age,
             error,
@@ -353,7 +333,8 @@ impl<P: Clone> Delivery<P> {
                     sink,
                     age: entry.age(now),
                     payload: entry.payload,
-                    state: State::Expired,
+                    state: DeliveryState::Expired,
+                    retry_in: None,
                     attempts: entry.attempts,
                     error: Some(error),
                 }));

@@ -8,6 +8,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::*;
+use crate::model::DeliveryState;
 
 fn s(v: u64) -> Duration {
     Duration::from_secs(v)
@@ -53,7 +54,7 @@ fn outcomes(actions: &[Action<&'static str>]) -> Vec<(usize, &'static str, &'sta
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Outcome(o) => Some((o.sink.0, o.payload, o.state.name())),
+            Action::Outcome(o) => Some((o.sink.0, o.payload, o.state.outcome_name())),
             Action::Send { .. } => None,
         })
         .collect()
@@ -127,10 +128,7 @@ fn a_retryable_failure_pauses_the_sink_for_the_backoff() {
     let [Action::Outcome(o)] = actions.as_slice() else {
         panic!("one outcome: {actions:?}")
     };
-    let State::Retrying {
-        retry_in: Some(wait),
-    } = o.state
-    else {
+    let (DeliveryState::Pending, Some(wait)) = (o.state, o.retry_in) else {
         panic!("retrying: {o:?}")
     };
     assert!(wait <= policy().ceiling(1), "{wait:?}");
@@ -186,7 +184,7 @@ fn expiry_counts_the_age_and_keeps_the_last_error() {
         let Some(Action::Outcome(o)) = actions.first() else {
             panic!("{actions:?}")
         };
-        if o.state == (State::Retrying { retry_in: None }) {
+        if (o.state, o.retry_in) == (DeliveryState::Pending, None) {
             break;
         }
         now = d.deadline().expect("retry");
@@ -199,7 +197,7 @@ fn expiry_counts_the_age_and_keeps_the_last_error() {
     let [Action::Outcome(o)] = actions.as_slice() else {
         panic!("{actions:?}")
     };
-    assert_eq!(o.state, State::Expired);
+    assert_eq!(o.state, DeliveryState::Expired);
     assert_eq!(o.age, s(7200));
     assert_eq!(
         o.error.as_deref(),
@@ -228,7 +226,10 @@ fn a_delivery_behind_a_failing_head_expires_with_the_sinks_error() {
     let [Action::Outcome(o)] = actions.as_slice() else {
         panic!("{actions:?}")
     };
-    assert_eq!((o.payload, o.state, o.attempts), ("b", State::Expired, 0));
+    assert_eq!(
+        (o.payload, o.state, o.attempts),
+        ("b", DeliveryState::Expired, 0)
+    );
     assert!(
         o.error
             .as_deref()
@@ -383,7 +384,7 @@ struct Log {
     /// (sink, announcement index, time) of each send.
     sends: Vec<(usize, usize, Duration)>,
     /// (sink, announcement index) → final states seen.
-    finals: HashMap<(usize, usize), Vec<State>>,
+    finals: HashMap<(usize, usize), Vec<DeliveryState>>,
     /// Per sink, the time before which no send may start (a Retry-After).
     not_before: HashMap<usize, Duration>,
     /// Sinks with a send in flight.

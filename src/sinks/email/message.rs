@@ -16,7 +16,7 @@ use lettre::Message;
 use lettre::message::header::{ContentType, MIME_VERSION_1_0};
 
 use super::EmailSink;
-use crate::announce::Announcement;
+use crate::model::Announcement;
 
 impl EmailSink {
     /// The email for one announcement.

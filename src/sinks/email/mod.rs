@@ -47,9 +47,9 @@ use self::helo::Helo;
 use self::setup::{address, check_server, credentials, mailbox, mailboxes, tls};
 use super::secret::{Redactor, Secret};
 use super::{SendError, Sink};
-use crate::announce::Announcement;
 use crate::config::EmailSinkConfig;
-use crate::input::BoxFuture;
+use crate::model::Announcement;
+use crate::model::BoxFuture;
 
 pub struct EmailSink {
     name: String,

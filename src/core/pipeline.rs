@@ -10,12 +10,11 @@
 
 use std::time::Duration;
 
-use crate::announce::Cooldown;
 use crate::config::Config;
-use crate::debounce::Debouncer;
-use crate::events::{Event, Ignored};
-use crate::gesture::{Gesture, GestureMachine};
-use crate::input::{Edge, InputId, Level, StartingLevels};
+use crate::core::announce::Cooldown;
+use crate::core::debounce::Debouncer;
+use crate::core::gesture::GestureMachine;
+use crate::model::{Edge, Event, Gesture, Ignored, InputId, Level, StartingLevels};
 
 /// A debounced input and the level that means "on" (pressed, armed).
 #[derive(Debug, Clone)]

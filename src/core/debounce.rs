@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use crate::input::Level;
+use crate::model::Level;
 
 /// A change of level the debouncer accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::events::Event;
-use crate::input::Level;
-use crate::input::trace::Trace;
-use crate::pipeline::Pipeline;
+use crate::core::pipeline::Pipeline;
+use crate::gpio::trace::Trace;
+use crate::model::Event;
+use crate::model::Level;
 
 /// Every event the trace produces, in order; deadlines after the last edge included.
 pub fn replay(config: &Config, trace: &Trace) -> Vec<Event> {

@@ -11,17 +11,17 @@
 
 use std::time::Duration;
 
-use crate::events::Event;
-use crate::input::{EdgeSource, InputError};
-use crate::monotonic;
-use crate::pipeline::Pipeline;
-use crate::timer::DeadlineTimer;
+use crate::clock::monotonic;
+use crate::clock::timer::DeadlineTimer;
+use crate::core::pipeline::Pipeline;
+use crate::gpio::{EdgeSource, InputError};
+use crate::model::Event;
 
 /// A source feeding a pipeline.
 pub struct LiveInput {
     source: Box<dyn EdgeSource>,
     pipeline: Pipeline,
-    /// Deadlines to the microsecond (see [`crate::timer`]); tokio's millisecond timer
+    /// Deadlines to the microsecond (see [`crate::clock::timer`]); tokio's millisecond timer
     /// where a timerfd cannot be had.
     timer: Option<DeadlineTimer>,
 }
@@ -110,8 +110,8 @@ mod tests {
 
     use super::*;
     use crate::config;
-    use crate::gesture::GestureKind;
-    use crate::input::{BoxFuture, Edge, InputId, Level, StartingLevels};
+    use crate::model::GestureKind;
+    use crate::model::{BoxFuture, Edge, InputId, Level, StartingLevels};
 
     /// Edges that happened already and wait to be read, as when the daemon was busy
     /// while the person pressed. The test decides which have reached the daemon.

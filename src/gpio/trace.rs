@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use super::{Edge, InputId, Level, StartingLevels};
+use crate::model::{Edge, InputId, Level, StartingLevels};
 
 /// A parsed trace.
 #[derive(Debug, Clone, PartialEq, Eq)]

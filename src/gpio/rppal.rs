@@ -9,8 +9,9 @@
 use rppal::gpio::{Event, Gpio, InputPin, Trigger};
 use tokio::sync::mpsc;
 
-use super::{BoxFuture, Edge, EdgeSource, InputError, InputId, Level, StartingLevels};
+use super::{EdgeSource, InputError};
 use crate::config::{Config, Pull};
+use crate::model::{BoxFuture, Edge, InputId, Level, StartingLevels};
 
 /// Edges waiting for the daemon; beyond this the interrupt thread waits (and the
 /// kernel buffers).

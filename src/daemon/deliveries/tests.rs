@@ -10,9 +10,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tokio::time::Instant;
 
 use super::*;
-use crate::announce::Announcement;
-use crate::clock::{Trust, WallNow};
-use crate::input::BoxFuture;
+use crate::clock::Trust;
+use crate::model::Announcement;
+use crate::model::BoxFuture;
+use crate::model::WallNow;
 use crate::sinks::Sink;
 
 /// A sink that answers from a script (then delivers), noting when each send came.
@@ -102,8 +103,8 @@ fn start(dir: &std::path::Path, sinks: Vec<ConfiguredSink>, expire_after: Durati
 /// Reports until `done` says enough.
 async fn reports_until(
     deliveries: &mut Deliveries,
-    mut done: impl FnMut(&[DeliveryReport]) -> bool,
-) -> Vec<DeliveryReport> {
+    mut done: impl FnMut(&[Report]) -> bool,
+) -> Vec<Report> {
     let mut reports = Vec::new();
     while !done(&reports) {
         let report = tokio::time::timeout(Duration::from_secs(3600), deliveries.next_report())
@@ -121,12 +122,13 @@ async fn retry_after_is_honoured_never_earlier_and_at_most_ten_percent_later() {
     let mut deliveries = start(dir.path(), vec![sink], Duration::from_secs(7200));
     deliveries.announce(draft("a1"));
     let reports = reports_until(&mut deliveries, |r| {
-        r.last().is_some_and(|r| r.state == State::Delivered)
+        r.last()
+            .is_some_and(|r| r.state == DeliveryState::Delivered)
     })
     .await;
     let outcomes: Vec<(&str, u32)> = reports
         .iter()
-        .map(|r| (r.state.name(), r.attempt))
+        .map(|r| (r.state.outcome_name(), r.attempt))
         .collect();
     assert_eq!(
         outcomes,
@@ -155,7 +157,7 @@ async fn a_delivery_that_cannot_succeed_in_time_expires_keeping_its_last_error()
     })
     .await;
     let last = reports.last().expect("a report");
-    assert_eq!(last.state, State::Expired);
+    assert_eq!(last.state, DeliveryState::Expired);
     let attempts = last.attempt;
     assert!(attempts >= 3, "retried 1..2 s apart for 8 s: {attempts}");
     assert_eq!(
@@ -189,7 +191,13 @@ async fn a_permanent_failure_is_not_retried_and_holds_up_no_other_sink() {
     let reports = reports_until(&mut deliveries, |r| r.len() == 4).await;
     let mut outcomes: Vec<(&str, &str, &str)> = reports
         .iter()
-        .map(|r| (r.announcement.as_str(), r.sink.as_str(), r.state.name()))
+        .map(|r| {
+            (
+                r.announcement.as_str(),
+                r.sink.as_str(),
+                r.state.outcome_name(),
+            )
+        })
         .collect();
     outcomes.sort();
     assert_eq!(

@@ -10,67 +10,7 @@ pub mod rppal;
 pub mod sim;
 pub mod trace;
 
-use std::future::Future;
-use std::pin::Pin;
-use std::time::Duration;
-
-/// The two inputs a daas device has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum InputId {
-    /// The big red button.
-    Button,
-    /// The flick switch that arms the button.
-    Arm,
-}
-
-impl InputId {
-    /// The name used in trace files and messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            InputId::Button => "button",
-            InputId::Arm => "arm",
-        }
-    }
-}
-
-/// An electrical level read at a pin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Level {
-    Low,
-    High,
-}
-
-impl Level {
-    /// The other level.
-    pub fn flipped(self) -> Level {
-        match self {
-            Level::Low => Level::High,
-            Level::High => Level::Low,
-        }
-    }
-}
-
-/// One change of level at an input.
-///
-/// `at` is on the monotonic time line of the source: CLOCK_MONOTONIC for the daemon
-/// (the clock the kernel stamps GPIO events with), virtual time for a replayed trace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Edge {
-    pub input: InputId,
-    pub level: Level,
-    pub at: Duration,
-}
-
-/// The levels of the inputs when a source starts; they set state without making events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StartingLevels {
-    pub button: Level,
-    /// `None` when no arm switch is configured.
-    pub arm: Option<Level>,
-}
-
-/// A boxed future, so that sources can be chosen at run time.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+use crate::model::{BoxFuture, Edge, StartingLevels};
 
 /// A live source of edges: the daemon's view of a backend.
 pub trait EdgeSource: Send {

@@ -16,9 +16,10 @@ use std::time::Duration;
 use rustix::termios::{self, LocalModes, OptionalActions, SpecialCodeIndex, Termios};
 use tokio::sync::mpsc;
 
-use super::{BoxFuture, Edge, EdgeSource, InputError, InputId, Level, StartingLevels};
+use super::{EdgeSource, InputError};
+use crate::clock::monotonic;
 use crate::config::Config;
-use crate::monotonic;
+use crate::model::{BoxFuture, Edge, InputId, Level, StartingLevels};
 
 /// How long a simulated press holds the button down.
 const PRESS: Duration = Duration::from_millis(100);

@@ -8,7 +8,7 @@
 //! - [`boot_now`] is CLOCK_BOOTTIME: monotonic, and it keeps counting while the
 //!   machine is suspended, so an announcement's age is right after a suspend too.
 //!   Delivery runs on it. (GPIO edges are stamped by the kernel on CLOCK_MONOTONIC:
-//!   see [`crate::monotonic`].)
+//!   see [`crate::clock::monotonic`].)
 //! - [`WallClock`] reads the wall clock and says whether it is trusted. With
 //!   `[clock] trust = "kernel"` (the default) that is what the kernel says:
 //!   `adjtimex(2)` reports the clock synchronised once an NTP client (systemd-timesyncd,
@@ -24,16 +24,27 @@
 //! capability bounding set instead: without CAP_SYS_TIME the kernel refuses to set
 //! the clock.)
 
+pub mod monotonic;
+pub mod timer;
+
 use std::cell::Cell;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use rustix::time::{ClockId, clock_gettime};
 
+use crate::model::WallNow;
+
 /// Now on CLOCK_BOOTTIME: monotonic, counting suspend.
 pub fn boot_now() -> Duration {
     let t = clock_gettime(ClockId::Boottime);
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// A new announcement id: a UUIDv7, unique and ordered by creation time (it reads
+/// the wall clock, so it lives with the clocks).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// This boot's id (`/proc/sys/kernel/random/boot_id`): CLOCK_BOOTTIME readings can be
@@ -55,13 +66,6 @@ pub enum Trust {
     /// The admin: the clock is always right (a machine with a battery-backed clock, or
     /// no NTP client but a clock set by hand).
     Always,
-}
-
-/// A wall-clock reading and whether it can be believed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WallNow {
-    pub now: Timestamp,
-    pub trusted: bool,
 }
 
 /// The wall clock, as the daemon reads it.

@@ -21,8 +21,9 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use crate::clock::WallNow;
-use crate::outbox::{DeliveryRecord, DeliveryState, Pending, Record, Stamp};
+use crate::model::DeliveryState;
+use crate::model::WallNow;
+use crate::outbox::{DeliveryRecord, Pending, Record, Stamp};
 
 /// Longest last error shown in a table cell; the JSON has it whole.
 const ERROR_WIDTH: usize = 60;

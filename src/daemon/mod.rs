@@ -1,11 +1,15 @@
 //! `daas run`: the wiring. The state directory is locked (one daemon per outbox) and
 //! the outbox writer started; an input source feeds the pipeline on real time
-//! ([`crate::live`]); fired actions become announcements, handed to delivery
-//! ([`crate::dispatch::deliveries`]: sent at once, committed in parallel on the writer
+//! ([`crate::daemon::live`]); fired actions become announcements, handed to delivery
+//! ([`crate::daemon::deliveries`]: sent at once, committed in parallel on the writer
 //! thread); event lines go to `--events`. Signals stop it cleanly.
 //!
 //! The loop sleeps in the kernel until one of: an edge, the pipeline's next deadline,
 //! a delivery report, or a signal. With nothing pending there is no timer at all.
+
+pub mod deliveries;
+pub mod live;
+pub mod systemd;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -13,23 +17,24 @@ use std::time::Duration;
 
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::announce;
+use crate::clock::monotonic;
 use crate::clock::{self, WallClock};
 use crate::config::{Config, GpioBackend};
+use crate::core::announce;
 use crate::core::delivery::Policy;
-use crate::dispatch::deliveries::{Deliveries, DeliveryReport, Settings};
-use crate::events::Event;
-use crate::input::gpiocdev::GpiocdevSource;
-use crate::input::rppal::RppalSource;
-use crate::input::sim::SimSource;
-use crate::input::{EdgeSource, InputError};
-use crate::live::{LiveInput, Step};
-use crate::monotonic;
+use crate::core::pipeline::Pipeline;
+use crate::daemon::deliveries::{Deliveries, Settings};
+use crate::daemon::live::{LiveInput, Step};
+use crate::daemon::systemd::Systemd;
+use crate::gpio::gpiocdev::GpiocdevSource;
+use crate::gpio::rppal::RppalSource;
+use crate::gpio::sim::SimSource;
+use crate::gpio::{EdgeSource, InputError};
+use crate::model::Event;
+use crate::model::Report;
 use crate::outbox::lock::LockError;
 use crate::outbox::writer::Writer;
-use crate::pipeline::Pipeline;
 use crate::sinks::ConfiguredSink;
-use crate::systemd::Systemd;
 
 /// How long shutdown waits for sends in flight, and then for the outbox writer.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -88,7 +93,7 @@ impl EventLines {
         Ok(())
     }
 
-    fn delivery(&mut self, report: DeliveryReport) -> Result<(), DaemonError> {
+    fn delivery(&mut self, report: Report) -> Result<(), DaemonError> {
         self.write(&Event::Delivery {
             at: monotonic::now(),
             announcement: report.announcement,
@@ -116,7 +121,7 @@ fn handle(
                 ..
             } => {
                 let made = deliveries.wall();
-                if let Some(d) = announce::draft(config, action, made, announce::new_id()) {
+                if let Some(d) = announce::draft(config, action, made, clock::new_id()) {
                     log::info!("{} → {action}: announcing {}", gesture.name(), d.id);
                     deliveries.announce(d);
                 }

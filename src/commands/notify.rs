@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use comfy_table::Table;
 
-use crate::announce::{self, Announcement};
+use super::fanout::Fanout;
 use crate::config::Config;
-use crate::dispatch::{Dispatcher, Report};
+use crate::core::announce;
+use crate::model::{Announcement, Report};
 use crate::sinks::ConfiguredSink;
 
 /// Sends `announcement` to every sink concurrently and returns the reports in
@@ -17,10 +18,10 @@ pub async fn notify(
     sinks: Vec<ConfiguredSink>,
     announcement: Announcement,
 ) -> Vec<Report> {
-    let mut dispatcher = Dispatcher::new(sinks);
-    dispatcher.send(Arc::new(announcement));
+    let mut fanout = Fanout::new(sinks);
+    fanout.send(Arc::new(announcement));
     let mut reports = Vec::new();
-    while let Some(report) = dispatcher.next_report().await {
+    while let Some(report) = fanout.next_report().await {
         reports.push(report);
     }
     let position = |name: &str| config.sinks.iter().position(|s| s.name() == name);
@@ -36,7 +37,7 @@ pub fn announcement_now(
     trust: crate::clock::Trust,
 ) -> Option<Announcement> {
     let wall = crate::clock::WallClock::quiet(trust).read();
-    let draft = announce::draft(config, action, wall, announce::new_id())?;
+    let draft = announce::draft(config, action, wall, crate::clock::new_id())?;
     Some(draft.render(
         draft.made_at(std::time::Duration::ZERO, wall),
         &jiff::tz::TimeZone::system(),
@@ -49,16 +50,15 @@ pub fn table(reports: &[Report]) -> String {
     table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
     table.set_header(["sink", "type", "result", "ms"]);
     for r in reports {
-        let result = match &r.result {
-            Ok(()) => "delivered".to_string(),
-            Err(err) => format!("failed: {err}"),
+        let result = match &r.error {
+            None => r.state.name().to_string(),
+            Some(err) => format!("{}: {err}", r.state.name()),
         };
-        table.add_row([
-            r.sink.clone(),
-            r.kind.to_string(),
-            result,
-            r.elapsed.as_millis().to_string(),
-        ]);
+        let ms = r
+            .elapsed
+            .map(|e| e.as_millis().to_string())
+            .unwrap_or_default();
+        table.add_row([r.sink.clone(), r.kind.to_string(), result, ms]);
     }
     table.to_string()
 }

@@ -1,7 +1,7 @@
 //! `daas status` on hand-made records: what people and scripts see.
 
 use super::*;
-use crate::announce::Draft;
+use crate::model::Draft;
 
 fn ts(s: &str) -> Timestamp {
     s.parse().expect("timestamp")

@@ -23,36 +23,7 @@
 
 use std::time::Duration;
 
-/// The kinds of gesture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GestureKind {
-    Press,
-    LongPress,
-    DoublePress,
-}
-
-impl GestureKind {
-    /// The name used in config keys and event lines.
-    pub fn name(self) -> &'static str {
-        match self {
-            GestureKind::Press => "press",
-            GestureKind::LongPress => "long_press",
-            GestureKind::DoublePress => "double_press",
-        }
-    }
-}
-
-/// A recognised gesture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Gesture {
-    pub kind: GestureKind,
-    /// The first edge of the gesture (the first press-down).
-    pub first_edge: Duration,
-    /// When it fired.
-    pub at: Duration,
-    /// The arm switch was off at some point during the gesture.
-    pub disarmed: bool,
-}
+use crate::model::{Gesture, GestureKind};
 
 /// Which gestures are enabled, and their timing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

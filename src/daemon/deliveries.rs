@@ -20,24 +20,12 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::task::JoinSet;
 use tokio::time::Sleep;
 
-use super::send_one;
-use crate::announce::Draft;
 use crate::clock::WallClock;
-use crate::core::delivery::{Action, Attempt, Delivery, Outcome, Policy, Resumed, SinkId, State};
+use crate::core::delivery::{Action, Attempt, Delivery, Outcome, Policy, Resumed, SinkId};
+use crate::model::{DeliveryState, Draft, Report};
 use crate::outbox::writer::{Event as WriterEvent, Started, Writer};
-use crate::outbox::{Change, DeliveryState, Pending, Stamp};
+use crate::outbox::{Change, Pending, Stamp};
 use crate::sinks::{ConfiguredSink, SendError};
-
-/// What happened to one delivery, for event lines.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryReport {
-    pub announcement: String,
-    pub sink: String,
-    pub kind: &'static str,
-    pub state: State,
-    pub attempt: u32,
-    pub error: Option<String>,
-}
 
 /// How the shell tells time: CLOCK_BOOTTIME in the daemon, tokio's (pausable) clock
 /// in tests.
@@ -66,7 +54,7 @@ pub struct Deliveries {
     boot_id: Option<String>,
     settings: Settings,
     in_flight: JoinSet<(SinkId, Attempt)>,
-    reports: VecDeque<DeliveryReport>,
+    reports: VecDeque<Report>,
     /// The sleep until the core's deadline, and that deadline.
     timer: Option<(Duration, Pin<Box<Sleep>>)>,
     last_prune: Option<Duration>,
@@ -105,7 +93,7 @@ impl Deliveries {
     }
 
     /// The wall clock now, and whether it is trusted (announcements record it).
-    pub fn wall(&self) -> crate::clock::WallNow {
+    pub fn wall(&self) -> crate::model::WallNow {
         self.wall.read()
     }
 
@@ -210,7 +198,12 @@ impl Deliveries {
                     attempt,
                     age,
                 } => {
-                    self.send(sink, &payload, attempt, age, started);
+                    log::debug!(
+                        "sink {}: attempt {attempt} for {}",
+                        self.names[sink.0],
+                        payload.id
+                    );
+                    self.send(sink, &payload, age, started);
                     started += 1;
                 }
                 Action::Outcome(outcome) => self.outcome(now, outcome),
@@ -223,7 +216,7 @@ impl Deliveries {
     }
 
     /// Starts one send; `turn` sends were started before it in this round.
-    fn send(&mut self, sink: SinkId, draft: &Draft, attempt: u32, age: Duration, turn: usize) {
+    fn send(&mut self, sink: SinkId, draft: &Draft, age: Duration, turn: usize) {
         let announcement = draft.render(draft.made_at(age, self.wall.read()), &self.tz);
         let configured = self.sinks[sink.0].clone();
         self.in_flight.spawn(async move {
@@ -239,8 +232,7 @@ impl Deliveries {
             for _ in 0..2 * turn {
                 tokio::task::yield_now().await;
             }
-            let report = send_one(&configured, &announcement, attempt).await;
-            let attempt = match report.result {
+            let attempt = match configured.send(&announcement).await {
                 Ok(()) => Attempt::Delivered,
                 Err(SendError::Retryable {
                     message,
@@ -260,57 +252,48 @@ impl Deliveries {
         let name = &self.names[o.sink.0];
         let id = &o.payload.id;
         let error = o.error.as_deref().unwrap_or_default();
-        let (state, wait) = match o.state {
-            State::Delivered => {
+        match (o.state, o.retry_in) {
+            (DeliveryState::Delivered, _) => {
                 log::info!("sink {name}: delivered {id} (attempt {})", o.attempts);
-                (DeliveryState::Delivered, None)
             }
-            State::Retrying { retry_in } => {
-                match retry_in {
-                    Some(wait) => log::warn!(
-                        "sink {name}: attempt {} for {id} failed ({error}); next in {:.1} s",
-                        o.attempts,
-                        wait.as_secs_f64()
-                    ),
-                    None => log::warn!(
-                        "sink {name}: attempt {} for {id} failed ({error}); it expires before \
-                         the next could start",
-                        o.attempts
-                    ),
-                }
-                (DeliveryState::Pending, retry_in)
-            }
-            State::Failed => {
+            (DeliveryState::Pending, Some(wait)) => log::warn!(
+                "sink {name}: attempt {} for {id} failed ({error}); next in {:.1} s",
+                o.attempts,
+                wait.as_secs_f64()
+            ),
+            (DeliveryState::Pending, None) => log::warn!(
+                "sink {name}: attempt {} for {id} failed ({error}); it expires before the \
+                 next could start",
+                o.attempts
+            ),
+            (DeliveryState::Failed, _) => {
                 log::error!("sink {name}: announcement {id} failed for good: {error}");
-                (DeliveryState::Failed, None)
             }
-            State::Expired => {
-                log::warn!("sink {name}: announcement {id} {error}");
-                (DeliveryState::Expired, None)
-            }
-        };
+            (DeliveryState::Expired, _) => log::warn!("sink {name}: announcement {id} {error}"),
+        }
         let change = Change {
-            state,
+            state: o.state,
             attempts: o.attempts,
             age: o.age,
-            wait,
+            wait: o.retry_in,
             error: o.error.clone(),
             stamp: self.stamp(now),
         };
         self.writer.update(id.clone(), name.clone(), change);
-        self.reports.push_back(DeliveryReport {
+        self.reports.push_back(Report {
             announcement: id.clone(),
             sink: name.clone(),
             kind: self.sinks[o.sink.0].sink.kind(),
             state: o.state,
             attempt: o.attempts,
             error: o.error,
+            elapsed: None,
         });
     }
 
     /// The next report. Cancel-safe: every await is on something that keeps its state
     /// (a join set, a stored sleep, a channel), and all handling happens after it.
-    pub async fn next_report(&mut self) -> DeliveryReport {
+    pub async fn next_report(&mut self) -> Report {
         loop {
             if let Some(report) = self.reports.pop_front() {
                 return report;
@@ -336,7 +319,7 @@ impl Deliveries {
     /// is recorded); every pending delivery's age is written down for the next start;
     /// the writer gets `grace` more to write it all. `on_report` gets what happens
     /// meanwhile.
-    pub async fn stop(mut self, grace: Duration, mut on_report: impl FnMut(DeliveryReport)) {
+    pub async fn stop(mut self, grace: Duration, mut on_report: impl FnMut(Report)) {
         while let Some(report) = self.reports.pop_front() {
             on_report(report);
         }

@@ -10,44 +10,15 @@
 //! minus the press's age on the monotonic clock — in every message sent after. No
 //! message ever shows 1970 or a stale time.
 
-pub mod template;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp, ZonedDateTime as Zoned};
 
-use crate::clock::WallNow;
+use super::template;
 use crate::config::Config;
-
-/// An announcement as accepted, before its time is known for sure: what the outbox
-/// keeps, and what every send renders.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Draft {
-    /// Unique and time-ordered; every send of it keeps it (email Message-ID).
-    pub id: String,
-    pub action: String,
-    pub device: String,
-    /// The subject and body templates (`{time}` and the rest still in them).
-    pub subject: String,
-    pub body: String,
-    /// The wall clock when it was made, and whether that reading was trusted.
-    pub made: WallNow,
-}
-
-/// One announcement as a sink sends it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Announcement {
-    /// The draft's id: a resend of the same announcement keeps it.
-    pub id: String,
-    pub action: String,
-    pub subject: String,
-    pub body: String,
-    pub device: String,
-    /// When it was made, when that is known (`None` before the clock is trusted).
-    pub created: Option<Timestamp>,
-}
+use crate::model::{Announcement, Draft, WallNow};
 
 /// Per action, the time of the last trigger that was let through.
 #[derive(Debug, Clone, Default)]
@@ -131,11 +102,6 @@ impl Draft {
             created: made_at,
         }
     }
-}
-
-/// A new announcement id: a UUIDv7, unique and ordered by creation time.
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
 }
 
 #[cfg(test)]
@@ -254,7 +220,7 @@ mod tests {
                 &config(),
                 "nope",
                 wall("2026-11-27T10:03:00Z", true),
-                new_id()
+                crate::clock::new_id()
             ),
             None
         );

@@ -16,7 +16,7 @@ use rustix::time::{
 };
 use tokio::io::unix::AsyncFd;
 
-use crate::monotonic;
+use crate::clock::monotonic;
 
 /// A one-shot timer on CLOCK_MONOTONIC.
 #[derive(Debug)]

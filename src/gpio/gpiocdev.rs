@@ -10,8 +10,9 @@ use std::time::Duration;
 use gpiocdev::line::{Bias, EdgeDetection, EdgeKind, Value};
 use gpiocdev::tokio::AsyncRequest;
 
-use super::{BoxFuture, Edge, EdgeSource, InputError, InputId, Level, StartingLevels};
+use super::{EdgeSource, InputError};
 use crate::config::{Config, Pull};
+use crate::model::{BoxFuture, Edge, InputId, Level, StartingLevels};
 
 /// The open line request.
 pub struct GpiocdevSource {
