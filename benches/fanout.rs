@@ -73,32 +73,31 @@ async fn run(
         "[button]\npin = 17\n[gestures]\npress = \"arrival\"\n[actions.arrival]\nsubject = \"s\"\nbody = \"b\"\n{entries}"
     );
     let config = daas::config::parse(&text, "bench.toml").expect("config");
-    let mut dispatcher = Fanout::new(sinks::from_config(&config).expect("sinks"));
+    let actions = daas::config::Settings::of(&config).actions;
+    let mut fanout = Fanout::new(sinks::from_config(&config).expect("sinks"));
     let (mut first, mut last) = (Vec::new(), Vec::new());
     for _ in 0..ANNOUNCEMENTS {
         let created = Instant::now();
         let announcement = daas::commands::notify::announcement_now(
-            &config,
+            &actions,
             "arrival",
             daas::clock::Trust::Always,
         )
         .expect("announcement");
-        dispatcher.send(Arc::new(announcement));
+        fanout.send(Arc::new(announcement));
         let mut times = Vec::new();
         while times.len() < WATCHED {
             times.push(rx.recv().await.expect("receipt"));
         }
         // Collect finished reports without waiting for the hanging ones.
-        while let Ok(Some(_)) = tokio::time::timeout(Duration::ZERO, dispatcher.next_report()).await
-        {
-        }
+        while let Ok(Some(_)) = tokio::time::timeout(Duration::ZERO, fanout.next_report()).await {}
         times.sort();
         first.push(times[0] - created);
         last.push(times[times.len() - 1] - created);
     }
     first.sort();
     last.sort();
-    dispatcher.abort_all();
+    fanout.abort_all();
     (first, last)
 }
 

@@ -10,11 +10,13 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use daas::commands::{notify, replay, status};
+use daas::config::Settings;
 use daas::config::{self, Loaded};
-use daas::daemon::{self, RunOptions};
+use daas::daemon;
 use daas::gpio::trace::Trace;
 use daas::model::GestureKind;
 use daas::outbox::Outbox;
+use daas::outbox::writer::Writer;
 use daas::{logging, register, sinks};
 
 #[derive(Parser)]
@@ -200,16 +202,48 @@ fn run(
         ))),
     };
     let sinks = sinks::from_config(&loaded.config).map_err(usage)?;
-    let state_dir = state_dir.unwrap_or_else(|| loaded.config.daemon.state_dir.clone());
-    let options = RunOptions {
-        simulate,
+    let settings = Settings::of(&loaded.config);
+    let state_dir = state_dir.unwrap_or_else(|| settings.state_dir.clone());
+    let runtime = runtime_builder()?;
+    // The time line starts before the source opens.
+    let origin = daas::clock::monotonic::now();
+    let source = daemon::open_source(&settings.gpio, simulate).map_err(runtime_error)?;
+    let outbox = Writer::start(state_dir, daemon::OUTBOX_WAIT).map_err(runtime_error)?;
+    let parts = daemon::Daemon {
+        settings,
+        sinks,
+        source,
+        outbox,
         events,
-        state_dir,
+        origin,
     };
-    runtime_builder()?
-        .block_on(daemon::run(loaded.config, sinks, options))
-        .map_err(runtime)?;
+    runtime.block_on(async {
+        let shutdown = shutdown_signal()?;
+        daemon::run(parts, shutdown).await.map_err(runtime_error)
+    })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// SIGINT or SIGTERM, whichever comes first (installed now, so none is missed).
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, Failure> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let install = |kind, name| {
+        signal(kind)
+            .with_context(|| format!("cannot install the {name} handler"))
+            .map_err(runtime)
+    };
+    let mut sigint = install(SignalKind::interrupt(), "SIGINT")?;
+    let mut sigterm = install(SignalKind::terminate(), "SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = sigint.recv() => log::info!("SIGINT: stopping"),
+            _ = sigterm.recv() => log::info!("SIGTERM: stopping"),
+        }
+    })
+}
+
+fn runtime_error(error: impl std::error::Error + Send + Sync + 'static) -> Failure {
+    runtime(error)
 }
 
 fn check(path: Option<&Path>) -> Result<ExitCode, Failure> {
@@ -255,7 +289,8 @@ fn replay_trace(trace_path: &Path, config: Option<&Path>) -> Result<ExitCode, Fa
     let trace = Trace::parse(&text)
         .map_err(|err| usage(anyhow::anyhow!("{}:{err}", trace_path.display())))?;
     let mut out = std::io::stdout().lock();
-    for event in replay::replay(&loaded.config, &trace) {
+    let settings = Settings::of(&loaded.config);
+    for event in replay::replay(&settings.pipeline, &trace) {
         writeln!(out, "{}", event.to_line(std::time::Duration::ZERO))
             .context("writing to stdout")
             .map_err(runtime)?;
@@ -266,7 +301,9 @@ fn replay_trace(trace_path: &Path, config: Option<&Path>) -> Result<ExitCode, Fa
 fn notify_now(action: Option<String>, config: Option<&Path>) -> Result<ExitCode, Failure> {
     let loaded = load_config(config, true)?;
     let c = &loaded.config;
-    let action = match action.or_else(|| c.action_for(GestureKind::Press).map(str::to_string)) {
+    let settings = Settings::of(c);
+    let pressed = settings.pipeline.action(GestureKind::Press);
+    let action = match action.or_else(|| pressed.map(|a| a.name.clone())) {
         Some(action) => action,
         None => {
             return Err(usage(anyhow::anyhow!(
@@ -274,15 +311,16 @@ fn notify_now(action: Option<String>, config: Option<&Path>) -> Result<ExitCode,
             )));
         }
     };
-    let Some(announcement) = notify::announcement_now(c, &action, c.clock.trust) else {
-        let defined: Vec<_> = c.actions.keys().map(String::as_str).collect();
+    let Some(announcement) = notify::announcement_now(&settings.actions, &action, settings.trust)
+    else {
+        let defined: Vec<_> = settings.actions.names().collect();
         return Err(usage(anyhow::anyhow!(
             "action \"{action}\" is not defined; defined actions: {}",
             defined.join(", ")
         )));
     };
     let sinks = sinks::from_config(c).map_err(usage)?;
-    let reports = runtime_builder()?.block_on(notify::notify(c, sinks, announcement));
+    let reports = runtime_builder()?.block_on(notify::notify(sinks, announcement));
     println!("{}", notify::table(&reports));
     let failed = reports.iter().any(|r| r.error.is_some());
     Ok(if failed {

@@ -73,7 +73,10 @@ async fn a_press_while_the_clock_is_10_h_behind_reads_its_real_time_after_the_sy
         .strftime("%H:%M");
     assert_eq!(late["body"], format!("Pressed at {hhmm}."), "{late}");
     // The outbox writer commits a moment after the delivery.
-    until("the outcome recorded", || setup.status()["pending"]["count"] == 0).await;
+    until("the outcome recorded", || {
+        setup.status()["pending"]["count"] == 0
+    })
+    .await;
     let status = setup.status();
     assert_eq!(
         status["announcements"][0]["deliveries"][0]["state"],

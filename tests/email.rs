@@ -60,7 +60,9 @@ fn announcement(config: &Config, id: &str) -> Announcement {
         now: jiff::Timestamp::now(),
         trusted: true,
     };
-    let draft = daas::core::announce::draft(config, "arrival", made, id.to_string())
+    let draft = daas::config::Settings::of(config)
+        .actions
+        .draft("arrival", made, id.to_string())
         .expect("the arrival action exists");
     draft.render(Some(made.now), &jiff::tz::TimeZone::system())
 }

@@ -70,7 +70,9 @@ fn announcement(config: &Config, id: &str, trusted: bool) -> Announcement {
         now: jiff::Timestamp::now(),
         trusted,
     };
-    let draft = daas::core::announce::draft(config, "arrival", made, id.to_string())
+    let draft = daas::config::Settings::of(config)
+        .actions
+        .draft("arrival", made, id.to_string())
         .expect("the arrival action exists");
     draft.render(trusted.then_some(made.now), &jiff::tz::TimeZone::system())
 }

@@ -6,38 +6,31 @@ use std::sync::Arc;
 use comfy_table::Table;
 
 use super::fanout::Fanout;
-use crate::config::Config;
-use crate::core::announce;
+use crate::clock::{Trust, WallClock};
+use crate::core::announce::Actions;
 use crate::model::{Announcement, Report};
 use crate::sinks::ConfiguredSink;
 
-/// Sends `announcement` to every sink concurrently and returns the reports in
-/// config order.
-pub async fn notify(
-    config: &Config,
-    sinks: Vec<ConfiguredSink>,
-    announcement: Announcement,
-) -> Vec<Report> {
+/// Sends `announcement` to every sink concurrently and returns the reports in the
+/// sinks' order.
+pub async fn notify(sinks: Vec<ConfiguredSink>, announcement: Announcement) -> Vec<Report> {
+    let order: Vec<String> = sinks.iter().map(|s| s.sink.name().to_string()).collect();
     let mut fanout = Fanout::new(sinks);
     fanout.send(Arc::new(announcement));
     let mut reports = Vec::new();
     while let Some(report) = fanout.next_report().await {
         reports.push(report);
     }
-    let position = |name: &str| config.sinks.iter().position(|s| s.name() == name);
+    let position = |name: &str| order.iter().position(|s| s == name);
     reports.sort_by_key(|r| position(&r.sink));
     reports
 }
 
 /// The announcement `daas notify ACTION` sends, made now; its time is shown only when
 /// the wall clock is trusted (`trust`).
-pub fn announcement_now(
-    config: &Config,
-    action: &str,
-    trust: crate::clock::Trust,
-) -> Option<Announcement> {
-    let wall = crate::clock::WallClock::quiet(trust).read();
-    let draft = announce::draft(config, action, wall, crate::clock::new_id())?;
+pub fn announcement_now(actions: &Actions, action: &str, trust: Trust) -> Option<Announcement> {
+    let wall = WallClock::quiet(trust).read();
+    let draft = actions.draft(action, wall, crate::clock::new_id())?;
     Some(draft.render(
         draft.made_at(std::time::Duration::ZERO, wall),
         &jiff::tz::TimeZone::system(),

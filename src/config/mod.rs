@@ -7,6 +7,7 @@
 mod locate;
 mod register;
 pub mod schema;
+mod settings;
 mod sinks;
 pub mod summary;
 pub mod validate;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use schema::*;
+pub use settings::Settings;
 
 use crate::core::gesture::GestureTiming;
 use crate::model::Level;

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 pub use super::register::Register;
 pub use super::sinks::*;
+pub use crate::gpio::{GpioBackend, Pull};
 
 /// The whole config file.
 #[derive(Debug, Clone, Deserialize)]
@@ -143,27 +144,6 @@ fn default_chip() -> PathBuf {
     PathBuf::from("/dev/gpiochip0")
 }
 
-/// Which library talks to the pins.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum GpioBackend {
-    /// rppal: Raspberry Pi 1–4 (and the Pi 5 through its GPIO character device).
-    #[default]
-    Rppal,
-    /// The Linux GPIO character device through the gpiocdev crate: any Linux board.
-    Gpiocdev,
-}
-
-/// The internal bias resistor of an input.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Pull {
-    #[default]
-    Up,
-    Down,
-    Off,
-}
-
 /// An electrical level, as written in the config.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -197,6 +177,31 @@ pub struct ArmSwitch {
     pub active: ActiveLevel,
     #[serde(default = "default_debounce_ms")]
     pub debounce_ms: u64,
+}
+
+/// An input's pin settings, from `[button]` or `[arm_switch]`.
+pub trait InputPin {
+    fn pin(&self) -> crate::gpio::PinSettings;
+}
+
+impl InputPin for Button {
+    fn pin(&self) -> crate::gpio::PinSettings {
+        crate::gpio::PinSettings {
+            pin: self.pin,
+            pull: self.pull,
+            active: self.active.into(),
+        }
+    }
+}
+
+impl InputPin for ArmSwitch {
+    fn pin(&self) -> crate::gpio::PinSettings {
+        crate::gpio::PinSettings {
+            pin: self.pin,
+            pull: self.pull,
+            active: self.active.into(),
+        }
+    }
 }
 
 fn default_debounce_ms() -> u64 {

@@ -10,14 +10,13 @@
 //! minus the press's age on the monotonic clock — in every message sent after. No
 //! message ever shows 1970 or a stale time.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp, ZonedDateTime as Zoned};
 
 use super::template;
-use crate::config::Config;
 use crate::model::{Announcement, Draft, WallNow};
 
 /// Per action, the time of the last trigger that was let through.
@@ -39,18 +38,41 @@ impl Cooldown {
     }
 }
 
-/// The draft of `action`, made at `made`. `None` when `action` is not defined
-/// (validation guarantees mapped gestures are; `daas notify` checks a name it is given).
-pub fn draft(config: &Config, action: &str, made: WallNow, id: String) -> Option<Draft> {
-    let spec = config.actions.get(action)?;
-    Some(Draft {
-        id,
-        action: action.to_string(),
-        device: config.device_name().to_string(),
-        subject: spec.subject.clone(),
-        body: spec.body.clone(),
-        made,
-    })
+/// One action's message templates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionTexts {
+    pub subject: String,
+    pub body: String,
+}
+
+/// The configured actions, as announcements need them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Actions {
+    /// The device name messages show.
+    pub device: String,
+    pub texts: BTreeMap<String, ActionTexts>,
+}
+
+impl Actions {
+    /// The draft of `action`, made at `made`. `None` when `action` is not defined
+    /// (validation guarantees mapped gestures are; `daas notify` checks a name it is
+    /// given).
+    pub fn draft(&self, action: &str, made: WallNow, id: String) -> Option<Draft> {
+        let texts = self.texts.get(action)?;
+        Some(Draft {
+            id,
+            action: action.to_string(),
+            device: self.device.clone(),
+            subject: texts.subject.clone(),
+            body: texts.body.clone(),
+            made,
+        })
+    }
+
+    /// The names of the defined actions, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.texts.keys().map(String::as_str)
+    }
 }
 
 impl Draft {
@@ -132,25 +154,15 @@ mod tests {
         assert!(c.admit("arrival", s(0), s(1)));
     }
 
-    fn config() -> Config {
-        crate::config::parse(
-            r#"
-            [device]
-            name = "3rd floor kitchen"
-            [button]
-            pin = 17
-            [gestures]
-            press = "arrival"
-            [actions.arrival]
-            subject = "Doughnuts in the {device}! 🍩"
-            body = "{action} on {weekday} {date} at {time}."
-            [[sinks]]
-            type = "console"
-            name = "console"
-            "#,
-            "test.toml",
-        )
-        .expect("valid")
+    fn actions() -> Actions {
+        let texts = ActionTexts {
+            subject: "Doughnuts in the {device}! 🍩".into(),
+            body: "{action} on {weekday} {date} at {time}.".into(),
+        };
+        Actions {
+            device: "3rd floor kitchen".into(),
+            texts: [("arrival".to_string(), texts)].into(),
+        }
     }
 
     fn wall(at: &str, trusted: bool) -> WallNow {
@@ -167,7 +179,9 @@ mod tests {
     #[test]
     fn renders_local_time_and_device() {
         let made = wall("2026-11-27T10:03:00Z", true);
-        let d = draft(&config(), "arrival", made, "id-1".into()).expect("defined");
+        let d = actions()
+            .draft("arrival", made, "id-1".into())
+            .expect("defined");
         let a = d.render(d.made_at(Duration::ZERO, made), &london());
         assert_eq!(a.subject, "Doughnuts in the 3rd floor kitchen! 🍩");
         assert_eq!(a.body, "arrival on Friday 27 November 2026 at 10:03.");
@@ -178,7 +192,9 @@ mod tests {
     #[test]
     fn an_unset_clock_never_shows_1970() {
         let made = wall("1970-01-01T00:00:42Z", false);
-        let d = draft(&config(), "arrival", made, "id".into()).expect("defined");
+        let d = actions()
+            .draft("arrival", made, "id".into())
+            .expect("defined");
         let a = d.render(d.made_at(s(5), made), &london());
         assert_eq!(a.body, "arrival on today today at just now.");
         assert_eq!(a.created, None);
@@ -188,7 +204,9 @@ mod tests {
     fn a_press_before_the_sync_reads_its_real_time_once_the_clock_is_right() {
         // Pressed while the clock was 10 h behind and not synchronised.
         let made = wall("2026-11-27T00:03:00Z", false);
-        let d = draft(&config(), "arrival", made, "id".into()).expect("defined");
+        let d = actions()
+            .draft("arrival", made, "id".into())
+            .expect("defined");
         // Sent 90 s later, still unsynchronised: "just now".
         let before = d.render(
             d.made_at(s(90), wall("2026-11-27T00:04:30Z", false)),
@@ -208,7 +226,9 @@ mod tests {
     #[test]
     fn a_trusted_reading_at_the_press_stands_whatever_the_clock_does_later() {
         let made = wall("2026-11-27T10:03:00Z", true);
-        let d = draft(&config(), "arrival", made, "id".into()).expect("defined");
+        let d = actions()
+            .draft("arrival", made, "id".into())
+            .expect("defined");
         let jumped = wall("2026-11-28T10:00:00Z", true);
         assert_eq!(d.made_at(s(60), jumped), Some(made.now));
     }
@@ -216,12 +236,7 @@ mod tests {
     #[test]
     fn unknown_action_makes_nothing() {
         assert_eq!(
-            draft(
-                &config(),
-                "nope",
-                wall("2026-11-27T10:03:00Z", true),
-                crate::clock::new_id()
-            ),
+            actions().draft("nope", wall("2026-11-27T10:03:00Z", true), "id".into()),
             None
         );
     }

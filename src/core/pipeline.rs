@@ -10,11 +10,48 @@
 
 use std::time::Duration;
 
-use crate::config::Config;
 use crate::core::announce::Cooldown;
 use crate::core::debounce::Debouncer;
-use crate::core::gesture::GestureMachine;
-use crate::model::{Edge, Event, Gesture, Ignored, InputId, Level, StartingLevels};
+use crate::core::gesture::{GestureMachine, GestureTiming};
+use crate::model::{Edge, Event, Gesture, GestureKind, Ignored, InputId, Level, StartingLevels};
+
+/// One input as the pipeline needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputSettings {
+    pub debounce: Duration,
+    /// The level that means pressed (the button) or armed (the switch).
+    pub active: Level,
+}
+
+/// An action a gesture is mapped to, with its cooldown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedAction {
+    pub name: String,
+    pub cooldown: Duration,
+}
+
+/// What the pipeline needs from the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipelineSettings {
+    pub button: InputSettings,
+    /// `None` without an arm switch: always armed.
+    pub arm: Option<InputSettings>,
+    pub timing: GestureTiming,
+    pub press: Option<MappedAction>,
+    pub long_press: Option<MappedAction>,
+    pub double_press: Option<MappedAction>,
+}
+
+impl PipelineSettings {
+    /// The action `kind` is mapped to, if any.
+    pub fn action(&self, kind: GestureKind) -> Option<&MappedAction> {
+        match kind {
+            GestureKind::Press => self.press.as_ref(),
+            GestureKind::LongPress => self.long_press.as_ref(),
+            GestureKind::DoublePress => self.double_press.as_ref(),
+        }
+    }
+}
 
 /// A debounced input and the level that means "on" (pressed, armed).
 #[derive(Debug, Clone)]
@@ -42,7 +79,7 @@ impl Due {
 /// Edges in, events out.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
-    config: Config,
+    settings: PipelineSettings,
     button: DebouncedInput,
     arm: Option<DebouncedInput>,
     gestures: GestureMachine,
@@ -54,30 +91,21 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// A pipeline at rest at time `origin`, with the inputs at their starting levels.
-    pub fn new(config: &Config, start: StartingLevels, origin: Duration) -> Self {
+    pub fn new(settings: &PipelineSettings, start: StartingLevels, origin: Duration) -> Self {
         let button = DebouncedInput {
-            debouncer: Debouncer::new(
-                start.button,
-                Duration::from_millis(config.button.debounce_ms),
-            ),
-            active: config.button.active.into(),
+            debouncer: Debouncer::new(start.button, settings.button.debounce),
+            active: settings.button.active,
         };
-        let arm = config.arm_switch.as_ref().map(|arm| {
-            let active: Level = arm.active.into();
-            DebouncedInput {
-                debouncer: Debouncer::new(
-                    start.arm.unwrap_or(active.flipped()),
-                    Duration::from_millis(arm.debounce_ms),
-                ),
-                active,
-            }
+        let arm = settings.arm.map(|arm| DebouncedInput {
+            debouncer: Debouncer::new(start.arm.unwrap_or(arm.active.flipped()), arm.debounce),
+            active: arm.active,
         });
         let armed = arm.as_ref().is_none_or(|a| a.debouncer.level() == a.active);
         Pipeline {
-            config: config.clone(),
+            settings: settings.clone(),
             button,
             arm,
-            gestures: GestureMachine::new(config.gesture_timing(), armed),
+            gestures: GestureMachine::new(settings.timing, armed),
             cooldown: Cooldown::default(),
             now: origin,
             fired: Vec::new(),
@@ -169,15 +197,13 @@ impl Pipeline {
     /// Turns fired gestures into events: ignored when disarmed or cooling down.
     fn decide(&mut self, out: &mut Vec<Event>) {
         for gesture in self.fired.drain(..) {
-            let action = self.config.action_for(gesture.kind).map(str::to_string);
+            let mapped = self.settings.action(gesture.kind);
+            let action = mapped.map(|m| m.name.clone());
             let ignored = if gesture.disarmed {
                 Some(Ignored::Disarmed)
             } else {
-                action.as_deref().and_then(|name| {
-                    let cooldown = self.config.actions.get(name).map_or(0, |a| a.cooldown_s);
-                    let admitted =
-                        self.cooldown
-                            .admit(name, Duration::from_secs(cooldown), gesture.at);
+                mapped.and_then(|m| {
+                    let admitted = self.cooldown.admit(&m.name, m.cooldown, gesture.at);
                     (!admitted).then_some(Ignored::Cooldown)
                 })
             };

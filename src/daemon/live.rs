@@ -178,7 +178,8 @@ mod tests {
     async fn run(origin: Duration, batches: Vec<(Vec<Edge>, usize)>) -> Vec<Event> {
         let config = config::parse(config::BUILT_IN, "built-in").expect("built-in config");
         let backlog = Backlog::default();
-        let pipeline = Pipeline::new(&config, backlog.starting_levels(), origin);
+        let settings = config::Settings::of(&config);
+        let pipeline = Pipeline::new(&settings.pipeline, backlog.starting_levels(), origin);
         let mut live = LiveInput::new(Box::new(backlog.clone()), pipeline);
         let mut out = Vec::new();
         for (edges, steps) in batches {

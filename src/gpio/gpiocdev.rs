@@ -10,8 +10,8 @@ use std::time::Duration;
 use gpiocdev::line::{Bias, EdgeDetection, EdgeKind, Value};
 use gpiocdev::tokio::AsyncRequest;
 
-use super::{EdgeSource, InputError};
-use crate::config::{Config, Pull};
+use super::{EdgeSource, GpioSettings, InputError, Pull};
+
 use crate::model::{BoxFuture, Edge, InputId, Level, StartingLevels};
 
 /// The open line request.
@@ -51,19 +51,19 @@ fn chip_error(chip: &str, err: gpiocdev::Error) -> InputError {
 
 impl GpiocdevSource {
     /// Requests the button and arm switch lines on the configured chip.
-    pub fn open(config: &Config) -> Result<GpiocdevSource, InputError> {
-        let chip = config.gpio.chip.display().to_string();
-        if let Err(source) = std::fs::metadata(&config.gpio.chip) {
+    pub fn open(gpio: &GpioSettings) -> Result<GpiocdevSource, InputError> {
+        let chip = gpio.chip.display().to_string();
+        if let Err(source) = std::fs::metadata(&gpio.chip) {
             return Err(InputError::Chip { chip, source });
         }
         let mut builder = gpiocdev::Request::builder();
-        builder.on_chip(&config.gpio.chip).with_consumer("daas");
+        builder.on_chip(&gpio.chip).with_consumer("daas");
         builder
-            .with_line(config.button.pin)
+            .with_line(gpio.button.pin)
             .as_input()
-            .with_bias(bias(config.button.pull))
+            .with_bias(bias(gpio.button.pull))
             .with_edge_detection(EdgeDetection::BothEdges);
-        if let Some(arm) = &config.arm_switch {
+        if let Some(arm) = &gpio.arm {
             builder
                 .with_line(arm.pin)
                 .as_input()
@@ -78,16 +78,12 @@ impl GpiocdevSource {
                 .map_err(|e| chip_error(&chip, e))
         };
         let starting = StartingLevels {
-            button: read(config.button.pin)?,
-            arm: config
-                .arm_switch
-                .as_ref()
-                .map(|arm| read(arm.pin))
-                .transpose()?,
+            button: read(gpio.button.pin)?,
+            arm: gpio.arm.map(|arm| read(arm.pin)).transpose()?,
         };
         Ok(GpiocdevSource {
             request: AsyncRequest::new(request),
-            button_line: config.button.pin,
+            button_line: gpio.button.pin,
             starting,
         })
     }

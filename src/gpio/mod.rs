@@ -10,7 +10,56 @@ pub mod rppal;
 pub mod sim;
 pub mod trace;
 
-use crate::model::{BoxFuture, Edge, StartingLevels};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::model::{BoxFuture, Edge, Level, StartingLevels};
+
+/// Which library talks to the pins.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GpioBackend {
+    /// rppal: Raspberry Pi 1–4 (and the Pi 5 through its GPIO character device).
+    #[default]
+    Rppal,
+    /// The Linux GPIO character device through the gpiocdev crate: any Linux board.
+    Gpiocdev,
+}
+
+/// The internal bias resistor of an input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pull {
+    #[default]
+    Up,
+    Down,
+    Off,
+}
+
+/// One input's pin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PinSettings {
+    /// BCM GPIO number (gpiocdev: the line offset on the chip).
+    pub pin: u32,
+    pub pull: Pull,
+    /// The level that means pressed (the button) or armed (the switch).
+    pub active: Level,
+}
+
+/// What the input backends need from the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GpioSettings {
+    pub backend: GpioBackend,
+    /// The GPIO chip (gpiocdev).
+    pub chip: PathBuf,
+    pub button: PinSettings,
+    /// `None` without an arm switch: always armed.
+    pub arm: Option<PinSettings>,
+    /// How long the simulated button's `l` key holds: past the long-press time.
+    pub long_hold: Duration,
+}
 
 /// A live source of edges: the daemon's view of a backend.
 pub trait EdgeSource: Send {

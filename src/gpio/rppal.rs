@@ -9,8 +9,8 @@
 use rppal::gpio::{Event, Gpio, InputPin, Trigger};
 use tokio::sync::mpsc;
 
-use super::{EdgeSource, InputError};
-use crate::config::{Config, Pull};
+use super::{EdgeSource, GpioSettings, InputError, Pull};
+
 use crate::model::{BoxFuture, Edge, InputId, Level, StartingLevels};
 
 /// Edges waiting for the daemon; beyond this the interrupt thread waits (and the
@@ -75,14 +75,14 @@ fn open_pin(
 
 impl RppalSource {
     /// Opens the button and the arm switch (if configured).
-    pub fn open(config: &Config) -> Result<RppalSource, InputError> {
-        let gpio = Gpio::new().map_err(|e| gpio_error(e, config.button.pin))?;
+    pub fn open(gpio_settings: &GpioSettings) -> Result<RppalSource, InputError> {
+        let gpio = Gpio::new().map_err(|e| gpio_error(e, gpio_settings.button.pin))?;
         let (tx, edges) = mpsc::channel(QUEUE);
-        let b = &config.button;
+        let b = &gpio_settings.button;
         let (button_pin, button) = open_pin(&gpio, b.pin, b.pull, InputId::Button, tx.clone())?;
         let mut pins = vec![button_pin];
         let mut arm = None;
-        if let Some(a) = &config.arm_switch {
+        if let Some(a) = &gpio_settings.arm {
             let (arm_pin, level) = open_pin(&gpio, a.pin, a.pull, InputId::Arm, tx)?;
             pins.push(arm_pin);
             arm = Some(level);

@@ -16,9 +16,8 @@ use std::time::Duration;
 use rustix::termios::{self, LocalModes, OptionalActions, SpecialCodeIndex, Termios};
 use tokio::sync::mpsc;
 
-use super::{EdgeSource, InputError};
+use super::{EdgeSource, GpioSettings, InputError};
 use crate::clock::monotonic;
-use crate::config::Config;
 use crate::model::{BoxFuture, Edge, InputId, Level, StartingLevels};
 
 /// How long a simulated press holds the button down.
@@ -177,15 +176,15 @@ pub struct SimSource {
 
 impl SimSource {
     /// Starts reading stdin: keys on a terminal, commands otherwise.
-    pub fn open(config: &Config) -> Result<SimSource, InputError> {
-        let pressed: Level = config.button.active.into();
-        let armed_level: Option<Level> = config.arm_switch.as_ref().map(|a| a.active.into());
+    pub fn open(gpio: &GpioSettings) -> Result<SimSource, InputError> {
+        let pressed: Level = gpio.button.active;
+        let armed_level: Option<Level> = gpio.arm.map(|a| a.active);
         let starting = StartingLevels {
             button: pressed.flipped(),
             arm: armed_level,
         };
         let (tx, edges) = mpsc::unbounded_channel();
-        let long_hold = Duration::from_millis(config.gestures.long_press_ms + 200);
+        let long_hold = gpio.long_hold;
         let hand = Hand {
             tx,
             pressed,
