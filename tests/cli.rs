@@ -105,7 +105,7 @@ fn check_names_a_misspelt_key_with_file_line_column_and_allowed_keys() {
     assert_eq!(
         stderr.trim_end(),
         format!(
-            "daas: {}:{line}:1: unknown field `debounse_ms`, expected one of `pin`, `pull`, `active`, `debounce_ms`",
+            "daas: {}:{line}:1: unknown key `debounse_ms`; the keys allowed here are `pin`, `pull`, `active`, `debounce_ms`",
             path.display()
         )
     );

@@ -11,6 +11,7 @@ mod settings;
 mod sinks;
 pub mod summary;
 pub mod validate;
+mod wording;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -46,11 +47,12 @@ name = "console"
 /// What went wrong loading a config.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config {}: {source}; give the right file with --config PATH", path.display())]
+    // The cause is in the message and not a `source()`: main prints the chain, and
+    // each cause must be said once.
+    #[error("cannot read config {}: {cause}; give the right file with --config PATH", path.display())]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// One or more problems, each `PATH:LINE:COL: message`.
     #[error("{}", join_lines(.0))]
@@ -94,11 +96,13 @@ pub struct Loaded {
 
 /// Reads and validates the config at `path`.
 pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let bytes = std::fs::read(path).map_err(|cause| ConfigError::Read {
         path: path.to_path_buf(),
-        source,
+        cause,
     })?;
-    let config = parse(&text, &path.display().to_string())?;
+    let file = path.display().to_string();
+    let text = String::from_utf8(bytes).map_err(|err| not_utf8(&file, err))?;
+    let config = parse(&text, &file)?;
     Ok(Loaded {
         config,
         path: Some(path.to_path_buf()),
@@ -129,18 +133,34 @@ fn user_state_dir() -> PathBuf {
     std::env::temp_dir().join("daas-state")
 }
 
+/// The place of the first byte that is not UTF-8.
+fn not_utf8(file: &str, err: std::string::FromUtf8Error) -> ConfigError {
+    let bytes = err.as_bytes();
+    let at = err.utf8_error().valid_up_to();
+    // Everything before `at` is valid UTF-8.
+    let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+    let (line, column) = locate::line_column(before, before.len());
+    ConfigError::Invalid(vec![Located {
+        file: file.to_string(),
+        line,
+        column,
+        message: format!(
+            "byte 0x{:02X} is not UTF-8 text; save the file as UTF-8 (an editor's \"encoding\" setting)",
+            bytes[at]
+        ),
+    }])
+}
+
 /// Parses and validates config text; `file` names it in errors.
 pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
     let mut config: Config = toml::from_str(text).map_err(|err| {
-        let (line, column) = err
-            .span()
-            .map(|span| locate::line_column(text, span.start))
-            .unwrap_or((1, 1));
+        let start = err.span().map_or(0, |span| span.start);
+        let (line, column) = locate::line_column(text, start);
         ConfigError::Invalid(vec![Located {
             file: file.to_string(),
             line,
             column,
-            message: err.message().trim_end().to_string(),
+            message: wording::plain(err.message(), text, start),
         }])
     })?;
     let problems = validate::validate(&config);

@@ -52,7 +52,7 @@ fn misspelt_key_names_place_and_allowed_keys() {
     let text = MINIMAL.replace("pin = 17", "pin = 17\ndebounce = 5");
     assert_eq!(
         err(&text),
-        "c.toml:4:1: unknown field `debounce`, expected one of `pin`, `pull`, `active`, `debounce_ms`"
+        "c.toml:4:1: unknown key `debounce`; the keys allowed here are `pin`, `pull`, `active`, `debounce_ms`"
     );
 }
 
@@ -61,7 +61,7 @@ fn wrong_enum_value_lists_the_choices() {
     let text = MINIMAL.replace("pin = 17", "pin = 17\npull = \"sideways\"");
     let e = err(&text);
     assert!(
-        e.starts_with("c.toml:4:8: unknown variant `sideways`"),
+        e.starts_with("c.toml:4:8: `sideways` is not one of "),
         "{e}"
     );
     assert!(e.contains("`up`, `down`, `off`"), "{e}");
@@ -133,7 +133,7 @@ fn sink_names_are_unique() {
 #[test]
 fn unknown_sink_type_is_named() {
     let e = err(&MINIMAL.replace("type = \"console\"", "type = \"pager\""));
-    assert!(e.contains("unknown variant `pager`"), "{e}");
+    assert!(e.contains("`pager` is not one of `console`"), "{e}");
 }
 
 #[test]
@@ -197,4 +197,87 @@ fn example_sink_and_register_blocks_are_valid_when_uncommented() {
     );
     assert_eq!(config.register.zone.as_deref(), Some("lab.example.org"));
     assert_eq!(config.register.subnet_id, Some(1));
+}
+
+/// Regression: "cannot read config adir: Is a directory (os error 21); give the right
+/// file with --config PATH: Is a directory (os error 21)" — the cause said twice.
+#[test]
+fn a_config_that_cannot_be_read_says_the_cause_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let err = load(dir.path()).expect_err("a directory");
+    let text = err.to_string();
+    assert_eq!(text.matches("os error 21").count(), 1, "{text}");
+    assert!(
+        std::error::Error::source(&err).is_none(),
+        "the cause is in the message"
+    );
+    assert!(
+        text.ends_with("give the right file with --config PATH"),
+        "{text}"
+    );
+}
+
+/// Regression: a Latin-1 config said "stream did not contain valid UTF-8", twice,
+/// with no place.
+#[test]
+fn a_config_that_is_not_utf8_points_at_the_first_bad_byte() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, b"[button]\npin = 17\n# caf\xe9\n").expect("write");
+    let text = load(&path).expect_err("not UTF-8").to_string();
+    assert_eq!(
+        text,
+        format!(
+            "{}:3:6: byte 0xE9 is not UTF-8 text; save the file as UTF-8 (an editor's \"encoding\" setting)",
+            path.display()
+        )
+    );
+}
+
+/// Regression: "invalid value: integer `-1`, expected u32" — Rust's words, not the lab's.
+#[test]
+fn type_errors_are_said_without_rust_jargon() {
+    for (value, said) in [
+        (
+            "-1",
+            "-1 is out of range: give a whole number from 0 to 4294967295",
+        ),
+        ("\"x\"", "expected a whole number, found the text \"x\""),
+        ("1.5", "expected a whole number, found 1.5"),
+        (
+            "99999999999",
+            "99999999999 is out of range: give a whole number from 0 to 4294967295",
+        ),
+    ] {
+        let e = err(&MINIMAL.replace("pin = 17", &format!("pin = {value}")));
+        assert_eq!(e, format!("c.toml:3:7: {said}"));
+        for jargon in ["u32", "i128", "invalid type", "invalid value"] {
+            assert!(!e.contains(jargon), "{e}");
+        }
+    }
+}
+
+/// Regression: a second [button] table was reported as "duplicate key".
+#[test]
+fn a_duplicated_table_is_named_as_such() {
+    let text = MINIMAL.replace("[gestures]", "[button]\npin = 18\n\n[gestures]");
+    assert_eq!(
+        err(&text),
+        "c.toml:5:2: the [button] table is given twice; merge the two into one"
+    );
+}
+
+#[test]
+fn a_debounce_not_shorter_than_the_long_press_is_refused() {
+    let text = MINIMAL
+        .replace("pin = 17", "pin = 17\ndebounce_ms = 600")
+        .replace(
+            "press = \"arrival\"",
+            "press = \"arrival\"\nlong_press = \"arrival\"\nlong_press_ms = 500",
+        );
+    let e = err(&text);
+    assert!(
+        e.starts_with("c.toml:4:1: `button.debounce_ms` = 600 is not shorter than `gestures.long_press_ms` = 500"),
+        "{e}"
+    );
 }

@@ -259,6 +259,19 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         }
     }
     c.gestures(config);
+    if config.gestures.long_press.is_some()
+        && config.button.debounce_ms >= config.gestures.long_press_ms
+    {
+        c.fail(
+            path(&["button", "debounce_ms"]),
+            format!(
+                "`button.debounce_ms` = {} is not shorter than `gestures.long_press_ms` = {}: every \
+                 press would be long before it even counted as a press; make debounce_ms much \
+                 shorter (20 is usual)",
+                config.button.debounce_ms, config.gestures.long_press_ms
+            ),
+        );
+    }
     for (name, action) in &config.actions {
         c.action_templates(name, action);
     }

@@ -41,7 +41,7 @@ fn chip_error(chip: &str, err: gpiocdev::Error) -> InputError {
     match err {
         gpiocdev::Error::GpioChip(path, kind) => InputError::Chip {
             chip: path.display().to_string(),
-            source: std::io::Error::other(kind.to_string()),
+            cause: std::io::Error::other(kind.to_string()),
         },
         other => InputError::Gpio(format!(
             "{chip}: {other}; check that the pins are free (`gpioinfo` shows who holds them) and that this user may open {chip} (the `gpio` group)"
@@ -53,8 +53,8 @@ impl GpiocdevSource {
     /// Requests the button and arm switch lines on the configured chip.
     pub fn open(gpio: &GpioSettings) -> Result<GpiocdevSource, InputError> {
         let chip = gpio.chip.display().to_string();
-        if let Err(source) = std::fs::metadata(&gpio.chip) {
-            return Err(InputError::Chip { chip, source });
+        if let Err(cause) = std::fs::metadata(&gpio.chip) {
+            return Err(InputError::Chip { chip, cause });
         }
         let mut builder = gpiocdev::Request::builder();
         builder.on_chip(&gpio.chip).with_consumer("daas");

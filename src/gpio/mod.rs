@@ -87,15 +87,11 @@ pub enum InputError {
     )]
     PinBusy { pin: u8 },
     #[error(
-        "cannot open GPIO chip {chip}: {source}; check `[gpio] chip` (ls /dev/gpiochip*) or use `daas run --simulate`"
+        "cannot open GPIO chip {chip}: {cause}; check `[gpio] chip` (ls /dev/gpiochip*) or use `daas run --simulate`"
     )]
-    Chip {
-        chip: String,
-        #[source]
-        source: std::io::Error,
-    },
+    Chip { chip: String, cause: std::io::Error },
     #[error("GPIO error: {0}")]
     Gpio(String),
     #[error("reading the simulated button from stdin failed: {0}")]
-    Stdin(#[source] std::io::Error),
+    Stdin(std::io::Error),
 }
