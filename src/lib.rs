@@ -25,5 +25,6 @@ pub mod gpio;
 pub mod logging;
 pub mod model;
 pub mod outbox;
+pub mod quote;
 pub mod register;
 pub mod sinks;

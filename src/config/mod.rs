@@ -70,11 +70,9 @@ pub struct Located {
 
 impl fmt::Display for Located {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.line, self.column, self.message
-        )
+        // Values a message quotes are cut: a 100 KB value must not make a 100 KB line.
+        let message = crate::quote::cut_quoted(&self.message);
+        write!(f, "{}:{}:{}: {message}", self.file, self.line, self.column)
     }
 }
 

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+pub use crate::sinks::secret::SecretSpec;
+
 /// `[[sinks]]`: where announcements go.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -20,16 +22,6 @@ pub enum SinkConfig {
     Discord(DiscordSinkConfig),
     GoogleChat(WebhookOnlySinkConfig),
     Webhook(WebhookSinkConfig),
-}
-
-/// A secret as written: exactly one of inline, file or environment variable.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SecretSpec {
-    /// The key's base name, e.g. `url` or `password`.
-    pub key: &'static str,
-    pub inline: Option<String>,
-    pub file: Option<PathBuf>,
-    pub env: Option<String>,
 }
 
 impl SinkConfig {

@@ -84,16 +84,17 @@ pub struct BuildError {
 /// Builds one configured sink, reading its secrets.
 pub fn build(entry: &SinkConfig) -> Result<ConfiguredSink, BuildError> {
     let fail = |message: String| BuildError {
-        sink: entry.name().to_string(),
+        sink: crate::quote::shown(entry.name()),
         kind: entry.type_name(),
-        message,
+        // Values a message quotes are cut: a 100 KB value must not make a 100 KB line.
+        message: crate::quote::cut_quoted(&message),
     };
     let mut secrets = entry
         .secrets()
         .iter()
         .map(secret::resolve)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(fail)?
+        .map_err(|err| fail(err.to_string()))?
         .into_iter();
     let timeout = Duration::from_secs(entry.timeout_s());
     let sink: Arc<dyn Sink> = match entry {

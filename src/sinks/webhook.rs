@@ -72,6 +72,25 @@ pub fn render_body(template: Option<&str>, json: bool, a: &Announcement) -> Stri
     })
 }
 
+/// Whether a header carries a credential (its value is redacted from errors). Other
+/// headers (`Priority`, `Title`, `Content-Type`…) are not secret, and redacting a value
+/// such as "1" would mangle every error that has a 1 in it.
+fn is_credential(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "auth",
+        "token",
+        "key",
+        "secret",
+        "signature",
+        "password",
+        "session",
+        "cookie",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+}
+
 impl WebhookSink {
     pub fn new(
         config: &WebhookSinkConfig,
@@ -89,7 +108,9 @@ impl WebhookSink {
             let value = HeaderValue::from_str(value).map_err(|_| {
                 format!("`headers.{name}` has a value that is not valid in an HTTP header")
             })?;
-            redactor.add(&Secret::new(value.to_str().unwrap_or_default()));
+            if is_credential(name) {
+                redactor.add(&Secret::new(value.to_str().unwrap_or_default()));
+            }
             headers.insert(header, value);
         }
         if !headers.contains_key(CONTENT_TYPE) {
@@ -181,5 +202,36 @@ mod tests {
         serde_json::from_str::<serde_json::Value>(&json).expect("still valid JSON");
         let plain = render_body(Some("{subject} @ {device}"), false, &announcement());
         assert_eq!(plain, "Say \"hi\" @ kitchen");
+    }
+
+    /// Regression: a `Priority = "1"` header turned "os error 111" into
+    /// "os error <redacted><redacted><redacted>": every header value was a secret.
+    #[test]
+    fn only_credential_headers_are_redacted() {
+        let config = WebhookSinkConfig {
+            name: "ntfy".into(),
+            url: None,
+            url_file: None,
+            url_env: None,
+            method: HttpMethod::Post,
+            headers: [
+                ("Priority".to_string(), "1".to_string()),
+                (
+                    "Authorization".to_string(),
+                    "Bearer tk_abcdefgh".to_string(),
+                ),
+            ]
+            .into(),
+            body: None,
+            ca_file: None,
+            timeout_s: 10,
+        };
+        let url = Secret::new("https://ntfy.example.org/doughnuts");
+        let sink = WebhookSink::new(&config, url, Duration::from_secs(10)).expect("sink");
+        assert_eq!(
+            sink.redactor
+                .redact("Connection refused (os error 111); sent Bearer tk_abcdefgh"),
+            "Connection refused (os error 111); sent <redacted>"
+        );
     }
 }
