@@ -74,7 +74,7 @@ async fn run(
     );
     let config = daas::config::parse(&text, "bench.toml").expect("config");
     let actions = daas::config::Settings::of(&config).actions;
-    let mut fanout = Fanout::new(sinks::from_config(&config).expect("sinks"));
+    let mut fanout = Fanout::new(sinks::from_config(&config.sinks).expect("sinks"));
     let (mut first, mut last) = (Vec::new(), Vec::new());
     for _ in 0..ANNOUNCEMENTS {
         let created = Instant::now();

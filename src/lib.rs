@@ -23,6 +23,7 @@ pub mod daemon;
 pub mod events;
 pub mod gpio;
 pub mod logging;
+pub mod machine;
 pub mod model;
 pub mod outbox;
 pub mod quote;

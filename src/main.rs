@@ -201,7 +201,7 @@ fn run(
                 .map_err(usage)?,
         ))),
     };
-    let sinks = sinks::from_config(&loaded.config).map_err(usage)?;
+    let sinks = sinks::from_config(&loaded.config.sinks).map_err(usage)?;
     let settings = Settings::of(&loaded.config);
     let state_dir = state_dir.unwrap_or_else(|| settings.state_dir.clone());
     let runtime = runtime_builder()?;
@@ -249,7 +249,7 @@ fn runtime_error(error: impl std::error::Error + Send + Sync + 'static) -> Failu
 fn check(path: Option<&Path>) -> Result<ExitCode, Failure> {
     let loaded = load_config(path, false)?;
     // Building the sinks reads their secrets: a missing password file shows up now.
-    sinks::from_config(&loaded.config).map_err(usage)?;
+    sinks::from_config(&loaded.config.sinks).map_err(usage)?;
     print!("{}", config::summary::summary(&loaded.config));
     Ok(ExitCode::SUCCESS)
 }
@@ -319,7 +319,7 @@ fn notify_now(action: Option<String>, config: Option<&Path>) -> Result<ExitCode,
             defined.join(", ")
         )));
     };
-    let sinks = sinks::from_config(c).map_err(usage)?;
+    let sinks = sinks::from_config(&c.sinks).map_err(usage)?;
     let reports = runtime_builder()?.block_on(notify::notify(sinks, announcement));
     println!("{}", notify::table(&reports));
     let failed = reports.iter().any(|r| r.error.is_some());

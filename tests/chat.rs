@@ -298,7 +298,7 @@ async fn a_sink_that_never_answers_delays_no_other() {
         );
     }
     let c = config(&entries);
-    let mut fanout = Fanout::new(sinks::from_config(&c).expect("sinks"));
+    let mut fanout = Fanout::new(sinks::from_config(&c.sinks).expect("sinks"));
     fanout.send(Arc::new(announcement()));
     let mut order = Vec::new();
     while let Some(report) = fanout.next_report().await {

@@ -178,18 +178,9 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         return Err(ConfigError::Invalid(located));
     }
     if config.device.name.is_none() {
-        config.device.name = Some(hostname());
+        config.device.name = Some(crate::machine::hostname());
     }
     Ok(config)
-}
-
-/// The kernel's hostname (`uname -n`); a non-UTF-8 byte (never seen in practice)
-/// becomes U+FFFD rather than an error, as the callers validate what they use.
-pub fn hostname() -> String {
-    rustix::system::uname()
-        .nodename()
-        .to_string_lossy()
-        .into_owned()
 }
 
 impl From<ActiveLevel> for Level {

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
-use super::schema::{Action, Config, SinkConfig};
+use super::schema::{Action, Config};
 use crate::core::template;
 
 /// One step of a key path: a table key or an array index.
@@ -157,7 +157,9 @@ impl Checker {
                     format!("sink name \"{name}\" is used by sinks {} and {}; sink names must be unique", first + 1, index + 1),
                 );
             }
-            self.sink_specific(sink, &at);
+            for (key, message) in sink.table().check() {
+                self.fail(at(key), message);
+            }
             let timeout = sink.timeout_s();
             if !(1..=300).contains(&timeout) {
                 self.fail(
@@ -165,42 +167,6 @@ impl Checker {
                     format!("`timeout_s` = {timeout} is out of range; use 1..=300 seconds"),
                 );
             }
-        }
-    }
-}
-
-impl Checker {
-    /// Checks that need no secrets: they point at the key in the file.
-    fn sink_specific(&mut self, sink: &SinkConfig, at: &dyn Fn(&str) -> Vec<KeyPart>) {
-        match sink {
-            SinkConfig::Webhook(hook) => {
-                if let Some(body) = &hook.body
-                    && let Err(err) =
-                        template::check_with(body, &crate::sinks::webhook::BODY_PLACEHOLDERS)
-                {
-                    self.fail(at("body"), format!("webhook `body`: {err}"));
-                }
-            }
-            SinkConfig::Email(email) => {
-                if email.to.to_vec().is_empty() {
-                    self.fail(
-                        at("to"),
-                        "email `to` is empty; give at least one recipient".into(),
-                    );
-                }
-                if email.server.trim().is_empty() {
-                    self.fail(
-                        at("server"),
-                        "email `server` is empty; give the SMTP server's host name".into(),
-                    );
-                }
-                if let Some(helo_name) = &email.helo_name
-                    && let Err(err) = crate::sinks::email::check_helo_name(helo_name)
-                {
-                    self.fail(at("helo_name"), err);
-                }
-            }
-            _ => {}
         }
     }
 }

@@ -88,8 +88,24 @@ impl Deliveries {
         };
         deliveries.resume(started.pending);
         deliveries.prune_if_due();
-        deliveries.pump();
         deliveries
+    }
+
+    /// Starts every sink's session (see [`crate::sinks::Sink::start`]), all at once,
+    /// waiting at most `within` for them; then the first sends (of deliveries resumed
+    /// from the outbox) go out.
+    pub async fn start_sinks(&mut self, within: Duration) {
+        let starts = self.sinks.iter().map(|s| s.sink.start());
+        if tokio::time::timeout(within, futures_util::future::join_all(starts))
+            .await
+            .is_err()
+        {
+            log::warn!(
+                "a sink took more than {} s to start; going on without waiting",
+                within.as_secs()
+            );
+        }
+        self.pump();
     }
 
     /// The wall clock now, and whether it is trusted (announcements record it).
@@ -350,6 +366,13 @@ impl Deliveries {
             }
         }
         self.checkpoint();
+        let stops = self.sinks.iter().map(|s| s.sink.stop());
+        if tokio::time::timeout(grace, futures_util::future::join_all(stops))
+            .await
+            .is_err()
+        {
+            log::warn!("a sink took more than {} s to stop", grace.as_secs());
+        }
         self.writer.close(grace);
     }
 

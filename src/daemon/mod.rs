@@ -36,6 +36,9 @@ use systemd::Systemd;
 /// How long shutdown waits for sends in flight, and then for the outbox writer.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// How long start-up waits for the sinks' sessions to start.
+const SINK_START_WAIT: Duration = Duration::from_secs(2);
+
 /// How long start-up waits for the outbox to open (a lock held by another program, a
 /// slow card) before going on without it; it keeps trying in the background.
 pub const OUTBOX_WAIT: Duration = Duration::from_secs(2);
@@ -126,6 +129,7 @@ pub async fn run(daemon: Daemon, shutdown: impl Future<Output = ()>) -> Result<(
     };
     let wall = WallClock::new(settings.trust);
     let mut deliveries = Deliveries::start(sinks, outbox, wall, delivery);
+    deliveries.start_sinks(SINK_START_WAIT).await;
     let pipeline =
         crate::core::pipeline::Pipeline::new(&settings.pipeline, source.starting_levels(), origin);
     let mut input = LiveInput::new(source, pipeline);

@@ -63,7 +63,7 @@ pub fn read(interface: Option<&str>) -> Result<Host, HostError> {
     // shows and the one people expect in a list.
     links.sort_by_key(|link| link.index);
     let link = choose(&links, interface)?;
-    Ok(Host::new(crate::config::hostname(), link))
+    Ok(Host::new(crate::machine::hostname(), link))
 }
 
 /// What `register` needs of one netdev interface; a plain value, so the choice of

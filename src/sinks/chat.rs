@@ -6,15 +6,19 @@
 //! connector (MessageCard) format is not offered. Discord is sent with `?wait=true`
 //! so its 2xx confirms the message exists, and its 2000-character limit is kept.
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::registry::{SinkTable, default_timeout_s, url_secret};
+use super::secret::SecretSpec;
 use super::secret::{Redactor, Secret};
 use super::{SendError, Sink, http};
-use crate::config::SinkConfig;
 use crate::model::Announcement;
 use crate::model::BoxFuture;
 
@@ -137,6 +141,139 @@ pub fn payload(chat: &Chat, a: &Announcement) -> Value {
     }
 }
 
+/// Keys every chat webhook has: the URL (a secret), a CA and the timeout — all that
+/// Teams and Google Chat take.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookOnlySinkConfig {
+    pub name: String,
+    pub url: Option<String>,
+    pub url_file: Option<PathBuf>,
+    pub url_env: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    #[serde(default = "default_timeout_s")]
+    pub timeout_s: u64,
+}
+
+/// `type = "slack"`: an incoming webhook.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackSinkConfig {
+    pub name: String,
+    pub url: Option<String>,
+    pub url_file: Option<PathBuf>,
+    pub url_env: Option<String>,
+    pub channel: Option<String>,
+    pub username: Option<String>,
+    pub icon_emoji: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    #[serde(default = "default_timeout_s")]
+    pub timeout_s: u64,
+}
+
+/// `type = "mattermost"`: an incoming webhook.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MattermostSinkConfig {
+    pub name: String,
+    pub url: Option<String>,
+    pub url_file: Option<PathBuf>,
+    pub url_env: Option<String>,
+    pub channel: Option<String>,
+    pub username: Option<String>,
+    pub icon_url: Option<String>,
+    pub icon_emoji: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    #[serde(default = "default_timeout_s")]
+    pub timeout_s: u64,
+}
+
+/// `type = "discord"`: a webhook, sent with `?wait=true` so success is confirmed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscordSinkConfig {
+    pub name: String,
+    pub url: Option<String>,
+    pub url_file: Option<PathBuf>,
+    pub url_env: Option<String>,
+    pub username: Option<String>,
+    pub avatar_url: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    #[serde(default = "default_timeout_s")]
+    pub timeout_s: u64,
+}
+
+/// `type = "teams"`: a Workflows webhook.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct TeamsSinkConfig(pub WebhookOnlySinkConfig);
+
+/// `type = "google_chat"`: a space's webhook.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct GoogleChatSinkConfig(pub WebhookOnlySinkConfig);
+
+/// The table keys every chat sink shares, and how it builds.
+macro_rules! chat_table {
+    ($table:ty, $type_name:literal, |$c:ident| $base:expr, |$d:ident| $chat:expr) => {
+        impl SinkTable for $table {
+            fn type_name(&self) -> &'static str {
+                $type_name
+            }
+
+            fn name(&self) -> &str {
+                let $c = self;
+                &$base.name
+            }
+
+            fn timeout_s(&self) -> u64 {
+                let $c = self;
+                $base.timeout_s
+            }
+
+            fn secrets(&self) -> Vec<SecretSpec> {
+                let $c = self;
+                vec![url_secret(&$base.url, &$base.url_file, &$base.url_env)]
+            }
+
+            fn build(
+                &self,
+                secrets: Vec<Secret>,
+                timeout: Duration,
+            ) -> Result<Arc<dyn Sink>, String> {
+                let $c = self;
+                let $d = self;
+                let url = secrets.into_iter().next().ok_or("no `url`")?;
+                let sink =
+                    ChatSink::new(&$base.name, $chat, $base.ca_file.as_deref(), url, timeout)?;
+                Ok(Arc::new(sink))
+            }
+        }
+    };
+}
+
+chat_table!(SlackSinkConfig, "slack", |c| c, |d| Chat::Slack {
+    channel: d.channel.clone(),
+    username: d.username.clone(),
+    icon_emoji: d.icon_emoji.clone(),
+});
+chat_table!(MattermostSinkConfig, "mattermost", |c| c, |d| {
+    Chat::Mattermost {
+        channel: d.channel.clone(),
+        username: d.username.clone(),
+        icon_url: d.icon_url.clone(),
+        icon_emoji: d.icon_emoji.clone(),
+    }
+});
+chat_table!(TeamsSinkConfig, "teams", |c| c.0, |_d| Chat::Teams);
+chat_table!(DiscordSinkConfig, "discord", |c| c, |d| Chat::Discord {
+    username: d.username.clone(),
+    avatar_url: d.avatar_url.clone(),
+});
+chat_table!(GoogleChatSinkConfig, "google_chat", |c| c.0, |_d| {
+    Chat::GoogleChat
+});
+
 /// A chat room's webhook.
 pub struct ChatSink {
     name: String,
@@ -148,40 +285,14 @@ pub struct ChatSink {
 }
 
 impl ChatSink {
-    /// Builds the sink for a chat entry of the config; `url` is its resolved secret.
-    pub fn new(config: &SinkConfig, url: Secret, timeout: Duration) -> Result<ChatSink, String> {
-        let (name, chat, ca_file) = match config {
-            SinkConfig::Slack(c) => (
-                &c.name,
-                Chat::Slack {
-                    channel: c.channel.clone(),
-                    username: c.username.clone(),
-                    icon_emoji: c.icon_emoji.clone(),
-                },
-                &c.ca_file,
-            ),
-            SinkConfig::Mattermost(c) => (
-                &c.name,
-                Chat::Mattermost {
-                    channel: c.channel.clone(),
-                    username: c.username.clone(),
-                    icon_url: c.icon_url.clone(),
-                    icon_emoji: c.icon_emoji.clone(),
-                },
-                &c.ca_file,
-            ),
-            SinkConfig::Teams(c) => (&c.name, Chat::Teams, &c.ca_file),
-            SinkConfig::Discord(c) => (
-                &c.name,
-                Chat::Discord {
-                    username: c.username.clone(),
-                    avatar_url: c.avatar_url.clone(),
-                },
-                &c.ca_file,
-            ),
-            SinkConfig::GoogleChat(c) => (&c.name, Chat::GoogleChat, &c.ca_file),
-            other => return Err(format!("`{}` is not a chat sink", other.type_name())),
-        };
+    /// The sink `name` for `chat`; `url` is its resolved secret.
+    pub fn new(
+        name: &str,
+        chat: Chat,
+        ca_file: Option<&Path>,
+        url: Secret,
+        timeout: Duration,
+    ) -> Result<ChatSink, String> {
         let mut url_parsed = http::check_url(&url)?;
         if matches!(chat, Chat::Discord { .. }) {
             // Discord answers 204 without waiting; with wait=true it confirms the message exists.
@@ -191,12 +302,12 @@ impl ChatSink {
         redactor.add(&url);
         redactor.add(&Secret::new(url_parsed.as_str()));
         Ok(ChatSink {
-            name: name.clone(),
+            name: name.to_string(),
             chat,
             url: url_parsed,
-            client: http::client(ca_file.as_deref(), timeout)?,
+            client: http::client(ca_file, timeout)?,
             redactor,
-            ca_file: ca_file.clone(),
+            ca_file: ca_file.map(Path::to_path_buf),
         })
     }
 }

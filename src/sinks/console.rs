@@ -2,10 +2,43 @@
 //! sees on a laptop, and a log of announcements on the Pi (stdout goes to the journal).
 
 use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
 
+use serde::Deserialize;
+
+use super::registry::{SinkTable, default_timeout_s};
+use super::secret::Secret;
 use super::{SendError, Sink};
 use crate::model::Announcement;
 use crate::model::BoxFuture;
+
+/// `type = "console"`: prints announcements on standard output.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSinkConfig {
+    pub name: String,
+    #[serde(default = "default_timeout_s")]
+    pub timeout_s: u64,
+}
+
+impl SinkTable for ConsoleSinkConfig {
+    fn type_name(&self) -> &'static str {
+        "console"
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn timeout_s(&self) -> u64 {
+        self.timeout_s
+    }
+
+    fn build(&self, _: Vec<Secret>, _: Duration) -> Result<Arc<dyn Sink>, String> {
+        Ok(Arc::new(ConsoleSink::new(&self.name)))
+    }
+}
 
 pub struct ConsoleSink {
     name: String,

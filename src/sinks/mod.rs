@@ -12,6 +12,7 @@ pub mod chat;
 pub mod console;
 pub mod email;
 pub mod http;
+pub mod registry;
 pub mod secret;
 pub mod tls;
 pub mod webhook;
@@ -19,9 +20,9 @@ pub mod webhook;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{Config, SinkConfig};
 use crate::model::Announcement;
 use crate::model::BoxFuture;
+pub use registry::{SinkConfig, build};
 
 /// Why a send did not deliver.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,9 +47,24 @@ pub trait Sink: Send + Sync {
     /// The sink's `type` from the config.
     fn kind(&self) -> &'static str;
 
+    /// Opens what the sink keeps for the daemon's whole run — a long-lived session such
+    /// as an MQTT broker connection with its last will. Called once when the daemon
+    /// starts, before any send; it must not wait on the network for long (a session
+    /// connects in the background), as the daemon waits for every sink's start
+    /// before it says it is ready. Default: nothing to open (one connection per send).
+    fn start(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+
     /// Delivers one announcement. Must be safe to call again with the same
     /// announcement after a failure (its id stays the same).
     fn send<'a>(&'a self, announcement: &'a Announcement) -> BoxFuture<'a, Result<(), SendError>>;
+
+    /// Closes what [`Sink::start`] opened (a clean disconnect) when the daemon stops,
+    /// after the last send. Default: nothing.
+    fn stop(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// A sink with the timeout its sends get.
@@ -81,40 +97,7 @@ pub struct BuildError {
     pub message: String,
 }
 
-/// Builds one configured sink, reading its secrets.
-pub fn build(entry: &SinkConfig) -> Result<ConfiguredSink, BuildError> {
-    let fail = |message: String| BuildError {
-        sink: crate::quote::shown(entry.name()),
-        kind: entry.type_name(),
-        // Values a message quotes are cut: a 100 KB value must not make a 100 KB line.
-        message: crate::quote::cut_quoted(&message),
-    };
-    let mut secrets = entry
-        .secrets()
-        .iter()
-        .map(secret::resolve)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|err| fail(err.to_string()))?
-        .into_iter();
-    let timeout = Duration::from_secs(entry.timeout_s());
-    let sink: Arc<dyn Sink> = match entry {
-        SinkConfig::Console(c) => Arc::new(console::ConsoleSink::new(&c.name)),
-        SinkConfig::Email(c) => {
-            Arc::new(email::EmailSink::new(c, secrets.next(), timeout).map_err(fail)?)
-        }
-        SinkConfig::Webhook(c) => {
-            let url = secrets.next().ok_or_else(|| fail("no url".into()))?;
-            Arc::new(webhook::WebhookSink::new(c, url, timeout).map_err(fail)?)
-        }
-        chat => {
-            let url = secrets.next().ok_or_else(|| fail("no url".into()))?;
-            Arc::new(chat::ChatSink::new(chat, url, timeout).map_err(fail)?)
-        }
-    };
-    Ok(ConfiguredSink { sink, timeout })
-}
-
 /// Builds every configured sink.
-pub fn from_config(config: &Config) -> Result<Vec<ConfiguredSink>, BuildError> {
-    config.sinks.iter().map(build).collect()
+pub fn from_config(entries: &[SinkConfig]) -> Result<Vec<ConfiguredSink>, BuildError> {
+    entries.iter().map(build).collect()
 }

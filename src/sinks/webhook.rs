@@ -3,14 +3,19 @@
 //! template over the announcement's fields; values are JSON-escaped when the content
 //! type is JSON. The default body is a JSON object with every field.
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use serde::Deserialize;
 
+use super::registry::{SinkTable, default_timeout_s, url_secret};
+use super::secret::SecretSpec;
 use super::secret::{Redactor, Secret};
 use super::{SendError, Sink, http};
-use crate::config::{HttpMethod, WebhookSinkConfig};
 use crate::core::template;
 use crate::model::Announcement;
 use crate::model::BoxFuture;
@@ -29,6 +34,68 @@ pub struct WebhookSink {
     client: reqwest::Client,
     redactor: Redactor,
     ca_file: Option<std::path::PathBuf>,
+}
+
+/// The generic webhook's HTTP method.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    #[default]
+    Post,
+    Put,
+}
+
+/// `type = "webhook"`: any HTTP endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSinkConfig {
+    pub name: String,
+    pub url: Option<String>,
+    pub url_file: Option<PathBuf>,
+    pub url_env: Option<String>,
+    #[serde(default)]
+    pub method: HttpMethod,
+    /// Extra request headers (values may be secrets: they are never printed).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// A template over {id}, {action}, {subject}, {body}, {device}, {created}; the
+    /// default is a JSON object with all of them.
+    pub body: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    #[serde(default = "default_timeout_s")]
+    pub timeout_s: u64,
+}
+impl SinkTable for WebhookSinkConfig {
+    fn type_name(&self) -> &'static str {
+        "webhook"
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn timeout_s(&self) -> u64 {
+        self.timeout_s
+    }
+
+    fn secrets(&self) -> Vec<SecretSpec> {
+        vec![url_secret(&self.url, &self.url_file, &self.url_env)]
+    }
+
+    fn check(&self) -> Vec<(&'static str, String)> {
+        match &self.body {
+            Some(body) => match template::check_with(body, &BODY_PLACEHOLDERS) {
+                Ok(()) => Vec::new(),
+                Err(err) => vec![("body", format!("webhook `body`: {err}"))],
+            },
+            None => Vec::new(),
+        }
+    }
+
+    fn build(&self, secrets: Vec<Secret>, timeout: Duration) -> Result<Arc<dyn Sink>, String> {
+        let url = secrets.into_iter().next().ok_or("no `url`")?;
+        Ok(Arc::new(WebhookSink::new(self, url, timeout)?))
+    }
 }
 
 /// One field of an announcement by placeholder name.

@@ -30,7 +30,7 @@ impl Helo {
         Ok(match helo_name {
             Some(name) => Helo::Configured(client_id(name)?),
             None => Helo::Host {
-                hostname: crate::config::hostname(),
+                hostname: crate::machine::hostname(),
                 // An unreadable /etc/hosts is a host without a name there, not an error.
                 hosts: std::fs::read_to_string("/etc/hosts").unwrap_or_default(),
             },

@@ -99,7 +99,7 @@ fn atom(text: &str, lower: bool) -> String {
 mod tests {
     use super::super::tests::{config, new};
     use super::*;
-    use crate::config::EmailSinkConfig;
+    use crate::sinks::email::EmailSinkConfig;
 
     #[test]
     fn message_ids_are_stable_and_well_formed() {

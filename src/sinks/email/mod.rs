@@ -32,6 +32,7 @@ mod helo;
 mod implicit_tls;
 mod message;
 mod setup;
+mod table;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -40,6 +41,7 @@ use lettre::Message;
 use lettre::message::Mailbox;
 
 pub use self::helo::check as check_helo_name;
+pub use self::table::{EmailSinkConfig, OneOrMany, SmtpTls};
 
 use self::connect::Connector;
 use self::failure::Failure;
@@ -47,7 +49,6 @@ use self::helo::Helo;
 use self::setup::{address, check_server, credentials, mailbox, mailboxes, tls};
 use super::secret::{Redactor, Secret};
 use super::{SendError, Sink};
-use crate::config::EmailSinkConfig;
 use crate::model::Announcement;
 use crate::model::BoxFuture;
 
@@ -164,7 +165,7 @@ impl Sink for EmailSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{OneOrMany, SmtpTls};
+    use crate::sinks::email::{OneOrMany, SmtpTls};
 
     /// A valid config; the tests change one thing in it.
     pub(super) fn config() -> EmailSinkConfig {

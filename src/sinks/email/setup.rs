@@ -14,7 +14,7 @@ use tokio_rustls::TlsConnector;
 
 use super::connect::Security;
 use super::failure::lower_first;
-use crate::config::SmtpTls;
+use crate::sinks::email::SmtpTls;
 use crate::sinks::secret::Secret;
 use crate::sinks::tls::{client_config, read_ca_file};
 
@@ -155,7 +155,7 @@ fn ca_certificates(path: &Path) -> Result<Vec<Certificate>, String> {
 #[cfg(test)]
 mod tests {
     use super::super::tests::{config, new};
-    use crate::config::{EmailSinkConfig, OneOrMany, SmtpTls};
+    use crate::sinks::email::{EmailSinkConfig, OneOrMany, SmtpTls};
 
     #[test]
     fn config_mistakes_name_the_key() {
