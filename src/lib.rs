@@ -27,6 +27,7 @@ pub mod input;
 pub mod live;
 pub mod logging;
 pub mod monotonic;
+pub mod net;
 pub mod notify;
 pub mod outbox;
 pub mod pipeline;

@@ -26,6 +26,7 @@ use super::cli::KeaArgs;
 use super::dhcp::{self, Reservation, Wanted, pick};
 use super::host::mac_text;
 use super::{Failure, register_table};
+use crate::net::http::{self, error_chain, root_cause};
 
 mod config;
 
@@ -241,7 +242,7 @@ struct Agent {
 
 impl Agent {
     fn new(url: reqwest::Url, timeout: Duration) -> Result<Agent, KeaError> {
-        let client = crate::sinks::http::client(None, timeout).map_err(KeaError::Setup)?;
+        let client = http::client(None, timeout).map_err(|err| KeaError::Setup(err.to_string()))?;
         // Credentials in the URL (the agent's basic auth) stay out of messages.
         let mut shown = url.clone();
         let _ = shown.set_password(None);
@@ -277,9 +278,9 @@ impl Agent {
             .await
             .map_err(|err| self.transport_error(command, &err))?;
         let status = response.status().as_u16();
-        let body = read_capped(response)
+        let body = http::read_capped(response, ANSWER_CAP)
             .await
-            .map_err(|err| self.transport_error(command, &err))?;
+            .map_err(|broken| self.transport_error(command, &broken.cause))?;
         answer(command, status, &body).map_err(|err| match err {
             KeaError::NotKea {
                 command,
@@ -318,18 +319,6 @@ impl Agent {
             }
         }
     }
-}
-
-/// The body, up to [`ANSWER_CAP`].
-async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        body.extend_from_slice(&chunk);
-        if body.len() > ANSWER_CAP {
-            break;
-        }
-    }
-    Ok(body)
 }
 
 /// Reads Kea's answer: a list with one answer per service (the agent's own errors
@@ -381,31 +370,6 @@ fn excerpt(body: &[u8]) -> String {
         "an empty body".to_owned()
     } else {
         format!("`{}`", text.replace('\n', " "))
-    }
-}
-
-/// The innermost cause of an error.
-fn root_cause(err: &reqwest::Error) -> String {
-    let mut cause: &dyn std::error::Error = err;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
-}
-
-/// An error's causes on one line, without the URL reqwest puts in its own text.
-fn error_chain(err: &reqwest::Error) -> String {
-    let mut parts = Vec::new();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        parts.push(cause.to_string());
-        source = cause.source();
-    }
-    parts.dedup();
-    if parts.is_empty() {
-        "unknown error".to_owned()
-    } else {
-        parts.join(": ")
     }
 }
 

@@ -13,7 +13,6 @@ pub mod console;
 pub mod email;
 pub mod http;
 pub mod secret;
-pub mod tls;
 pub mod webhook;
 
 use std::sync::Arc;
