@@ -25,6 +25,7 @@ pub mod gpio;
 pub mod logging;
 pub mod machine;
 pub mod model;
+pub mod net;
 pub mod outbox;
 pub mod quote;
 pub mod register;

@@ -170,7 +170,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Failure> {
                 .map(|()| ExitCode::SUCCESS)
                 .map_err(|failure| Failure {
                     code: failure.exit_code(),
-                    error: failure.into_error(),
+                    error: anyhow::Error::from_boxed(failure.into_error()),
                 })
         }
     }

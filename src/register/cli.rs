@@ -12,7 +12,7 @@ pub enum RegisterCommand {
     /// Show this Pi's hostname, network interface, MAC and addresses
     Show {
         #[command(flatten)]
-        common: Common,
+        sources: Sources,
         /// Print JSON instead of text
         #[arg(long)]
         json: bool,
@@ -25,9 +25,10 @@ pub enum RegisterCommand {
     Kea(KeaArgs),
 }
 
-/// Flags every register subcommand takes.
+/// Where every register subcommand gets the Pi's settings: the config file (its
+/// `[register]` table) and the network interface the kernel is asked about.
 #[derive(Debug, Args)]
-pub struct Common {
+pub struct Sources {
     /// Config file with a `[register]` table [default: /etc/daas/config.toml, if present]
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
@@ -51,7 +52,7 @@ pub enum DhcpFormat {
 #[derive(Debug, Args)]
 pub struct DhcpArgs {
     #[command(flatten)]
-    pub common: Common,
+    pub sources: Sources,
     /// Which server's syntax
     #[arg(long, value_enum)]
     pub format: DhcpFormat,
@@ -70,7 +71,7 @@ pub struct DhcpArgs {
 #[derive(Debug, Args)]
 pub struct DnsArgs {
     #[command(flatten)]
-    pub common: Common,
+    pub sources: Sources,
     /// The DNS server that takes updates: HOST or HOST:PORT [default: `register.server`]
     #[arg(long, value_name = "HOST[:PORT]")]
     pub server: Option<String>,
@@ -119,7 +120,7 @@ pub struct DnsArgs {
 #[derive(Debug, Args)]
 pub struct KeaArgs {
     #[command(flatten)]
-    pub common: Common,
+    pub sources: Sources,
     /// Kea's control agent, e.g. http://dhcp.lab:8000/ [default: `register.kea_url`]
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,

@@ -4,59 +4,37 @@
 //! DNS by a TSIG-signed RFC 2136 update (`dns`).
 //!
 //! Flags win over the config's `[register]` table, which wins over what the kernel
-//! says. Errors are `Failure::Usage` (exit 2: a flag, the config or a key file must
-//! change) or `Failure::Failed` (exit 1: the server said no, or did not answer).
+//! says. Each command's errors say what to change; [`Failure`] gathers them and
+//! gives the exit code: 2 when a flag, the config or a key file must change, 1 when
+//! the server said no or did not answer.
+//!
+//! An island (DESIGN.md): it uses `config` and the neutral HTTP/TLS module `net`,
+//! never the daemon, the dispatcher, the outbox or the sinks.
 
 pub mod cli;
 pub mod dhcp;
 pub mod dns;
+mod failure;
 pub mod host;
 pub mod kea;
 
 use std::path::Path;
 
-use crate::config::{self, Register};
+use crate::config::{self, ConfigError, Register};
 
 pub use cli::RegisterCommand;
-
-/// Why a register command did not do its job.
-#[derive(Debug)]
-pub enum Failure {
-    /// Bad arguments, config or key file: exit 2.
-    Usage(anyhow::Error),
-    /// The server refused, failed or did not answer: exit 1.
-    Failed(anyhow::Error),
-}
-
-impl Failure {
-    /// The process exit code for this failure.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Failure::Usage(_) => 2,
-            Failure::Failed(_) => 1,
-        }
-    }
-
-    /// The error, for printing.
-    pub fn into_error(self) -> anyhow::Error {
-        match self {
-            Failure::Usage(e) | Failure::Failed(e) => e,
-        }
-    }
-}
+pub use failure::Failure;
 
 /// The `[register]` table of `--config`, or of the default config when that file
 /// exists, or an empty one: `register show` and `register dhcp` need no config.
-pub fn register_table(path: Option<&Path>) -> Result<Register, Failure> {
+pub fn register_table(path: Option<&Path>) -> Result<Register, ConfigError> {
     let default = Path::new(config::DEFAULT_PATH);
     let path = match path {
         Some(path) => path,
         None if default.exists() => default,
         None => return Ok(Register::default()),
     };
-    config::load(path)
-        .map(|loaded| loaded.config.register)
-        .map_err(|e| Failure::Usage(e.into()))
+    config::load(path).map(|loaded| loaded.config.register)
 }
 
 /// A DNS label as host names allow (RFC 952/1123): 1 to 63 ASCII letters, digits and
@@ -73,10 +51,10 @@ pub fn is_valid_label(label: &str) -> bool {
 /// Runs one `daas register` subcommand, printing its output to stdout.
 pub fn run(command: RegisterCommand) -> Result<(), Failure> {
     match command {
-        RegisterCommand::Show { common, json } => {
-            let table = register_table(common.config.as_deref())?;
-            let interface = common.interface.or(table.interface);
-            let host = host::read(interface.as_deref()).map_err(|e| Failure::Usage(e.into()))?;
+        RegisterCommand::Show { sources, json } => {
+            let table = register_table(sources.config.as_deref())?;
+            let interface = sources.interface.or(table.interface);
+            let host = host::read(interface.as_deref())?;
             if json {
                 println!("{}", host.to_json());
             } else {
@@ -87,5 +65,29 @@ pub fn run(command: RegisterCommand) -> Result<(), Failure> {
         RegisterCommand::Dhcp(args) => dhcp::run(args),
         RegisterCommand::Dns(args) => dns::run(args),
         RegisterCommand::Kea(args) => kea::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        for good in ["a", "pi", "doughnut-1", "3pi", "A-Z09", &"x".repeat(63)] {
+            assert!(is_valid_label(good), "{good}");
+        }
+        for bad in [
+            "",
+            "-pi",
+            "pi-",
+            "dough_nut",
+            "pi.lab",
+            "ü",
+            "pi pi",
+            &"x".repeat(64),
+        ] {
+            assert!(!is_valid_label(bad), "{bad}");
+        }
     }
 }

@@ -1,6 +1,6 @@
-//! HTTP for the chat and webhook sinks: one client per sink (its timeout, its CA),
-//! responses read with a size cap, and every outcome classified the way the retry
-//! logic needs it.
+//! HTTP for the chat and webhook sinks: every outcome classified the way the retry
+//! logic needs it. The client (one per sink: its timeout, its CA), the capped body
+//! and the one-line error text are the neutral part, in `net::http`.
 //!
 //! - 2xx: delivered.
 //! - 408, 429, 5xx, timeouts, connection and DNS errors: retryable, with the server's
@@ -18,7 +18,11 @@ use reqwest::{Method, StatusCode, header::HeaderMap};
 
 use super::SendError;
 use super::secret::{Redactor, Secret};
-use super::tls;
+use crate::net::http::{error_chain, read_capped};
+use crate::net::tls;
+
+/// The chat and webhook sinks build their client as `http::client`.
+pub use crate::net::http::client;
 
 /// The most of a response body daas ever reads: a hostile or broken server cannot
 /// make the Pi read megabytes.
@@ -26,31 +30,6 @@ pub const BODY_CAP: usize = 64 * 1024;
 
 /// How much of an error response's body goes into the error message.
 const ERROR_BODY_BYTES: usize = 200;
-
-/// The longest a connection may take to open, within the sink's timeout.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// A client for one sink. The sink's whole-send timeout is the dispatcher's (so every
-/// sink type times out alike); the client only bounds connecting. No idle connections
-/// are kept: announcements are minutes or hours apart, and a fresh connection cannot
-/// be a dead one left over from before a server restart or a Wi-Fi drop.
-pub fn client(ca_file: Option<&Path>, timeout: Duration) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls::client_config(ca_file)?)
-        .connect_timeout(CONNECT_TIMEOUT.min(timeout))
-        .pool_max_idle_per_host(0)
-        // One request per connection, bounded by the sink's timeout: TCP keepalive
-        // probes and a user timeout would never fire, and setting them costs five
-        // syscalls per connection on the path from the press to the first message.
-        .tcp_keepalive(None)
-        .tcp_keepalive_interval(None)
-        .tcp_keepalive_retries(None)
-        .tcp_user_timeout(None)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("daas/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|err| format!("cannot set up HTTP: {}", error_chain(&err)))
-}
 
 /// Checks that a (secret) URL is an http(s) URL, without ever quoting it.
 pub fn check_url(url: &Secret) -> Result<reqwest::Url, String> {
@@ -100,22 +79,12 @@ pub async fn send(client: &reqwest::Client, request: Request<'_>) -> Result<(), 
         .map_or_else(Timestamp::now, |d| d.timestamp());
     let retry_after =
         header(reqwest::header::RETRY_AFTER).and_then(|v| parse_retry_after(v, server_now));
-    let body = read_capped(response, BODY_CAP).await;
+    // A broken body is as good as what arrived of it for classification (the status
+    // already says how it went).
+    let body = read_capped(response, BODY_CAP)
+        .await
+        .unwrap_or_else(|broken| broken.received);
     classify(status, retry_after, &body, redactor)
-}
-
-/// Reads at most `cap` bytes of a body; a broken body is as good as an empty one for
-/// classification (the status already says how it went).
-async fn read_capped(mut response: reqwest::Response, cap: usize) -> Vec<u8> {
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        let room = cap - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= cap {
-            break;
-        }
-    }
-    body
 }
 
 /// The outcome of a response: the pure core of [`send`].
@@ -190,21 +159,6 @@ fn transport_error(err: &reqwest::Error, ca_file: Option<&Path>, redactor: &Reda
         message,
         retry_after: None,
     }
-}
-
-/// An error and its causes on one line, without the URL reqwest likes to include.
-fn error_chain(err: &reqwest::Error) -> String {
-    let mut parts = Vec::new();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(err);
-    while let Some(cause) = source {
-        parts.push(cause.to_string());
-        source = cause.source();
-    }
-    if parts.is_empty() {
-        parts.push("unknown error".to_string());
-    }
-    parts.dedup();
-    parts.join(": ")
 }
 
 #[cfg(test)]

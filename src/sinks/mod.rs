@@ -14,7 +14,6 @@ pub mod email;
 pub mod http;
 pub mod registry;
 pub mod secret;
-pub mod tls;
 pub mod webhook;
 
 use std::sync::Arc;

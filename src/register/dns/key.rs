@@ -1,5 +1,6 @@
-//! The TSIG key that signs the update: read from a key file in BIND's format (as
-//! `tsig-keygen` and `ddns-confgen` write it), or from an environment variable.
+//! The TSIG key that signs the update, and where it comes from: a key file in
+//! BIND's format (as `tsig-keygen` and `ddns-confgen` write it; parsed in
+//! `key_file.rs`), or an environment variable holding the secret.
 //!
 //! The secret never leaves this file except as the `TSigner` that signs: `Debug`
 //! leaves it out, and errors name the file, line and key, never the secret.
@@ -9,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use hickory_proto::rr::rdata::tsig::TsigAlgorithm;
 use hickory_proto::rr::{Name, TSigner};
+
+use super::key_file::{self, SyntaxError};
 
 /// How far apart the Pi's clock and the server's may be (BIND's default fudge).
 const FUDGE_S: u16 = 300;
@@ -68,21 +71,45 @@ impl fmt::Debug for TsigKey {
     }
 }
 
-/// What is wrong with the key or where it comes from.
+/// Where the key is to be read from, as the flags and `[register]` say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// A key file; `name` picks one key when it has several.
+    File { path: PathBuf, name: Option<String> },
+    /// The base64 secret in an environment variable; the name and algorithm come
+    /// from flags (`name` is required, and checked when the key is read).
+    Env {
+        var: String,
+        name: Option<String>,
+        algorithm: String,
+    },
+}
+
+impl KeySource {
+    /// Reads the key.
+    pub fn read(&self) -> Result<TsigKey, KeyError> {
+        match self {
+            KeySource::File { path, name } => TsigKey::from_file(path, name.as_deref()),
+            KeySource::Env {
+                var,
+                name,
+                algorithm,
+            } => TsigKey::from_env(var, name.as_deref(), algorithm),
+        }
+    }
+}
+
+/// What is wrong with the key or where it comes from. All are the user's to fix
+/// (exit 2).
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("cannot read the TSIG key file {}: {source}; give the right file with --key FILE (or `key_file` in [register])", path.display())]
+    #[error("cannot read the TSIG key file {}: {cause}; give the right file with --key FILE (or `key_file` in [register])", path.display())]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("{}:{line}: {message}", path.display())]
-    Malformed {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
+    #[error("{}:{}: {}", path.display(), error.line, error.problem)]
+    Malformed { path: PathBuf, error: SyntaxError },
     #[error("{} has no `key` block; write one with `tsig-keygen -a hmac-sha256 NAME > FILE`", path.display())]
     NoKey { path: PathBuf },
     #[error("{} has several keys ({}); pick one with --key-name NAME", path.display(), names.join(", "))]
@@ -110,6 +137,15 @@ pub enum KeyError {
 }
 
 impl TsigKey {
+    /// A key from its parts (the key file parser makes them).
+    pub(super) fn new(name: String, algorithm: Algorithm, secret: Vec<u8>) -> TsigKey {
+        TsigKey {
+            name,
+            algorithm,
+            secret,
+        }
+    }
+
     /// The signer for hickory, with BIND's 300 s fudge.
     pub fn signer(&self) -> Result<TSigner, KeyError> {
         let name = Name::from_ascii(&self.name)
@@ -120,14 +156,13 @@ impl TsigKey {
 
     /// Reads the key file at `path`; `wanted` picks a key by name when it has several.
     pub fn from_file(path: &Path, wanted: Option<&str>) -> Result<TsigKey, KeyError> {
-        let text = std::fs::read_to_string(path).map_err(|source| KeyError::Read {
+        let text = std::fs::read_to_string(path).map_err(|cause| KeyError::Read {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
-        let keys = parse(&text).map_err(|(line, message)| KeyError::Malformed {
+        let keys = key_file::parse(&text).map_err(|error| KeyError::Malformed {
             path: path.to_path_buf(),
-            line,
-            message,
+            error,
         })?;
         let names = || keys.iter().map(|k| k.name.clone()).collect::<Vec<_>>();
         match wanted {
@@ -165,11 +200,13 @@ impl TsigKey {
             .ok_or_else(|| KeyError::EnvBase64 {
                 var: var.to_string(),
             })?;
-        Ok(TsigKey {
-            name: name.to_string(),
-            algorithm,
-            secret,
-        })
+        Ok(TsigKey::new(name.to_string(), algorithm, secret))
+    }
+
+    /// The secret, for the parser's tests only.
+    #[cfg(test)]
+    pub(super) fn secret(&self) -> &[u8] {
+        &self.secret
     }
 }
 
@@ -179,303 +216,16 @@ fn same_name(a: &str, b: &str) -> bool {
         .eq_ignore_ascii_case(b.trim_end_matches('.'))
 }
 
-fn decode_base64(text: &str) -> Option<Vec<u8>> {
+/// A base64 secret, whitespace (a secret split over lines) ignored.
+pub(super) fn decode_base64(text: &str) -> Option<Vec<u8>> {
     let compact: String = text.split_whitespace().collect();
     data_encoding::BASE64.decode(compact.as_bytes()).ok()
 }
 
-/// One token of named.conf syntax, with its line.
-#[derive(Debug, PartialEq)]
-enum Token {
-    Word(String),
-    Quoted(String),
-    Open,
-    Close,
-    Semi,
-}
-
-/// Splits named.conf text into tokens, dropping `#`, `//` and `/* */` comments.
-fn tokens(text: &str) -> Result<Vec<(usize, Token)>, (usize, String)> {
-    let mut out = Vec::new();
-    let mut chars = text.chars().peekable();
-    let mut line = 1;
-    while let Some(c) = chars.next() {
-        match c {
-            '\n' => line += 1,
-            c if c.is_whitespace() => {}
-            '#' => skip_line(&mut chars, &mut line),
-            '/' if chars.peek() == Some(&'/') => skip_line(&mut chars, &mut line),
-            '/' if chars.peek() == Some(&'*') => {
-                let start = line;
-                chars.next();
-                let mut prev = ' ';
-                loop {
-                    match chars.next() {
-                        Some('/') if prev == '*' => break,
-                        Some(c) => {
-                            if c == '\n' {
-                                line += 1;
-                            }
-                            prev = c;
-                        }
-                        None => return Err((start, "a /* comment is never closed".into())),
-                    }
-                }
-            }
-            '{' => out.push((line, Token::Open)),
-            '}' => out.push((line, Token::Close)),
-            ';' => out.push((line, Token::Semi)),
-            '"' => {
-                let start = line;
-                let mut s = String::new();
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\n') | None => {
-                            return Err((
-                                start,
-                                "a quoted string is not closed on its line".into(),
-                            ));
-                        }
-                        Some(c) => s.push(c),
-                    }
-                }
-                out.push((line, Token::Quoted(s)));
-            }
-            c => {
-                let mut s = String::from(c);
-                while let Some(&n) = chars.peek() {
-                    if n.is_whitespace() || matches!(n, '{' | '}' | ';' | '"') {
-                        break;
-                    }
-                    s.push(n);
-                    chars.next();
-                }
-                out.push((line, Token::Word(s)));
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn skip_line(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, line: &mut usize) {
-    for c in chars.by_ref() {
-        if c == '\n' {
-            *line += 1;
-            break;
-        }
-    }
-}
-
-/// Parses every `key NAME { algorithm ALG; secret "B64"; };` block. Errors are
-/// `(line, message)`; other top-level statements are an error too (this is a key
-/// file, not a whole named.conf).
-fn parse(text: &str) -> Result<Vec<TsigKey>, (usize, String)> {
-    let tokens = tokens(text)?;
-    let last_line = tokens.last().map_or(1, |(l, _)| *l);
-    let mut it = tokens.into_iter().peekable();
-    let mut keys = Vec::new();
-    let mut next = |what: &str| -> Result<(usize, Token), (usize, String)> {
-        it.next()
-            .ok_or_else(|| (last_line, format!("the file ends where {what} should be")))
-    };
-    while let Ok((line, token)) = next("a `key` block") {
-        match token {
-            Token::Word(w) if w == "key" => {}
-            other => {
-                return Err((
-                    line,
-                    format!(
-                        "expected `key \"NAME\" {{`, found {}; a key file holds only key blocks as tsig-keygen writes them",
-                        describe(&other)
-                    ),
-                ));
-            }
-        }
-        let (line, name) = next("the key's name")?;
-        let name = match name {
-            Token::Word(n) | Token::Quoted(n) => n,
-            other => {
-                return Err((
-                    line,
-                    format!("expected the key's name, found {}", describe(&other)),
-                ));
-            }
-        };
-        expect(next("`{`")?, Token::Open, "`{` after the key's name")?;
-        let mut algorithm = None;
-        let mut secret = None;
-        loop {
-            let (line, token) = next("`};` closing the key block")?;
-            let field = match token {
-                Token::Close => break,
-                Token::Word(w) => w,
-                other => {
-                    return Err((
-                        line,
-                        format!(
-                            "expected `algorithm`, `secret` or `}}`, found {}",
-                            describe(&other)
-                        ),
-                    ));
-                }
-            };
-            let (vline, value) = next("a value")?;
-            let value = match value {
-                Token::Word(v) | Token::Quoted(v) => v,
-                other => {
-                    return Err((
-                        vline,
-                        format!(
-                            "expected a value for {}, found {}",
-                            shown(&field),
-                            describe(&other)
-                        ),
-                    ));
-                }
-            };
-            expect(next("`;`")?, Token::Semi, "`;` after the value")?;
-            match field.as_str() {
-                "algorithm" => {
-                    algorithm = Some(Algorithm::parse(&value).ok_or_else(|| {
-                        (
-                            vline,
-                            format!(
-                                "algorithm {} is not supported; use hmac-sha256, hmac-sha384 or hmac-sha512 (tsig-keygen -a hmac-sha256 NAME)",
-                                shown(&value)
-                            ),
-                        )
-                    })?);
-                }
-                "secret" if value.trim().is_empty() => {
-                    return Err((
-                        vline,
-                        "the secret is empty; copy it again from the DNS server".to_string(),
-                    ));
-                }
-                "secret" => {
-                    secret = Some(decode_base64(&value).ok_or_else(|| {
-                        (
-                            vline,
-                            "the secret is not valid base64; copy it again from the DNS server"
-                                .to_string(),
-                        )
-                    })?);
-                }
-                other => {
-                    return Err((
-                        line,
-                        format!(
-                            "unknown key setting {}; a key has `algorithm` and `secret`",
-                            shown(other)
-                        ),
-                    ));
-                }
-            }
-        }
-        expect(next("`;`")?, Token::Semi, "`;` after the key block's `}`")?;
-        let missing = |what: &str| (line, format!("key \"{name}\" has no `{what}`"));
-        keys.push(TsigKey {
-            algorithm: algorithm.ok_or_else(|| missing("algorithm"))?,
-            secret: secret.ok_or_else(|| missing("secret"))?,
-            name,
-        });
-    }
-    Ok(keys)
-}
-
-fn expect(got: (usize, Token), want: Token, what: &str) -> Result<(), (usize, String)> {
-    if got.1 == want {
-        Ok(())
-    } else {
-        Err((
-            got.0,
-            format!("expected {what}, found {}", describe(&got.1)),
-        ))
-    }
-}
-
-/// Names a token for an error message without quoting what could be the secret:
-/// punctuation, and words that look like a setting's name (a typo such as
-/// `algoritm`), are shown; anything else is only said to be a word or a string.
-fn describe(token: &Token) -> String {
-    match token {
-        Token::Word(w) => shown(w),
-        Token::Quoted(_) => "a quoted string".into(),
-        Token::Open => "`{`".into(),
-        Token::Close => "`}`".into(),
-        Token::Semi => "`;`".into(),
-    }
-}
-
-/// `word` in backticks when it looks like a keyword (lowercase letters, digits and
-/// hyphens, at most 20), else "a word": a base64 secret never looks like that.
-fn shown(word: &str) -> String {
-    let keyword_like = (1..=20).contains(&word.len())
-        && word.starts_with(|c: char| c.is_ascii_lowercase())
-        && word
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if keyword_like {
-        format!("`{word}`")
-    } else {
-        "a word".into()
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::key_file::tests::TSIG_KEYGEN;
     use super::*;
-
-    const TSIG_KEYGEN: &str = "key \"daas-kitchen\" {\n\talgorithm hmac-sha256;\n\tsecret \"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=\";\n};\n";
-
-    #[test]
-    fn reads_what_tsig_keygen_writes() {
-        let keys = parse(TSIG_KEYGEN).expect("parses");
-        assert_eq!(keys.len(), 1);
-        assert_eq!(keys[0].name, "daas-kitchen");
-        assert_eq!(keys[0].algorithm, Algorithm::HmacSha256);
-        assert_eq!(keys[0].secret, b"secret-secret-secret-secret-1234");
-        assert!(keys[0].signer().is_ok());
-    }
-
-    #[test]
-    fn comments_and_unquoted_names_are_fine() {
-        let text = "# made by hand\n// another\n/* a\nblock */ key k2 { algorithm HMAC-SHA512.; secret \"AAAA\"; };";
-        let keys = parse(text).expect("parses");
-        assert_eq!(keys[0].name, "k2");
-        assert_eq!(keys[0].algorithm, Algorithm::HmacSha512);
-    }
-
-    #[test]
-    fn errors_name_the_line() {
-        let cases = [
-            (
-                "key \"a\" {\n algorithm hmac-md5;\n secret \"AAAA\";\n};",
-                2,
-                "not supported",
-            ),
-            (
-                "key \"a\" {\n algorithm hmac-sha256;\n secret \"%%%\";\n};",
-                3,
-                "not valid base64",
-            ),
-            ("key \"a\" {\n algorithm hmac-sha256;\n};", 1, "no `secret`"),
-            (
-                "key \"a\" {\n algorithm hmac-sha256\n secret \"AAAA\";\n};",
-                3,
-                "expected `;`",
-            ),
-            ("options { };", 1, "only key blocks"),
-            ("key \"a\" {\n algorithm hmac-sha256;\n", 2, "the file ends"),
-            ("key \"a {\n", 1, "not closed"),
-        ];
-        for (text, line, message) in cases {
-            let (l, m) = parse(text).expect_err(text);
-            assert_eq!(l, line, "{text}: {m}");
-            assert!(m.contains(message), "{text}: {m}");
-        }
-    }
 
     #[test]
     fn picks_a_key_by_name_from_a_file_with_several() {
@@ -493,32 +243,57 @@ mod tests {
     }
 
     #[test]
-    fn parse_errors_never_quote_the_secret() {
-        const SECRET: &str = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=";
-        let mistakes = [
-            format!("{SECRET}\n"),
-            format!("key \"a\" {{\n algorithm hmac-sha256;\n secret = \"{SECRET}\";\n}};"),
-            format!("key \"a\" {{\n {SECRET};\n}};"),
-            format!("key \"a\" {{\n algorithm {SECRET};\n}};"),
-            format!("key \"a\" {{\n secret \"{SECRET}\"\n}};"),
-            "key \"a\" {\n algorithm hmac-sha256;\n secret \"\";\n};".to_string(),
-        ];
-        for text in &mistakes {
-            let (_, message) = parse(text).expect_err(text);
-            assert!(!message.contains("c2VjcmV0"), "{message}");
-        }
-        let (_, message) = parse("key \"a\" {\n algoritm hmac-sha256;\n};").expect_err("typo");
+    fn an_unreadable_file_says_its_cause_once() {
+        let err = TsigKey::from_file(Path::new("/nonexistent/key"), None).expect_err("no file");
+        let text = err.to_string();
         assert!(
-            message.contains("unknown key setting `algoritm`"),
-            "{message}"
+            text.starts_with("cannot read the TSIG key file /nonexistent/key: "),
+            "{text}"
+        );
+        assert_eq!(text.matches("os error").count(), 1, "{text}");
+        assert!(std::error::Error::source(&err).is_none());
+    }
+
+    #[test]
+    fn a_malformed_file_names_file_and_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("bad.conf");
+        std::fs::write(
+            &path,
+            "key \"a\" {\n algorithm hmac-md5;\n secret \"AAAA\";\n};\n",
+        )
+        .expect("write");
+        let err = TsigKey::from_file(&path, None).expect_err("md5");
+        assert!(
+            err.to_string().starts_with(&format!(
+                "{}:2: algorithm `hmac-md5` is not supported",
+                path.display()
+            )),
+            "{err}"
         );
     }
 
     #[test]
     fn debug_and_errors_never_show_the_secret() {
-        let key = parse(TSIG_KEYGEN).expect("parses").remove(0);
+        let key = key_file::parse(TSIG_KEYGEN).expect("parses").remove(0);
         let shown = format!("{key:?}");
         assert!(!shown.contains("c2VjcmV0"), "{shown}");
         assert!(shown.contains("daas-kitchen"));
+    }
+
+    #[test]
+    fn an_environment_key_needs_a_name_and_a_known_algorithm() {
+        assert!(matches!(
+            TsigKey::from_env("DAAS_TEST_NO_SUCH_VAR", None, "hmac-sha256"),
+            Err(KeyError::EnvNeedsName)
+        ));
+        assert!(matches!(
+            TsigKey::from_env("DAAS_TEST_NO_SUCH_VAR", Some("k"), "hmac-md5"),
+            Err(KeyError::Algorithm(_))
+        ));
+        assert!(matches!(
+            TsigKey::from_env("DAAS_TEST_NO_SUCH_VAR", Some("k"), "hmac-sha256"),
+            Err(KeyError::EnvMissing { .. })
+        ));
     }
 }

@@ -8,6 +8,9 @@
 //! subnet): each address's PTR RRset is replaced by one pointing at the name, and the
 //! PTRs of addresses the name had before are deleted — but only where they still
 //! point at this name, so another host's PTR is never touched.
+//!
+//! [`updates`] is the whole plan for a run's settings; the other functions are its
+//! parts.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -17,6 +20,8 @@ use hickory_proto::op::update_message::UpdateMessage;
 use hickory_proto::op::{Message, OpCode, Query};
 use hickory_proto::rr::rdata::{A, AAAA, PTR};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
+
+use super::settings::Settings;
 
 /// One change inside an UPDATE.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +39,46 @@ pub enum Op {
 pub struct Update {
     pub zone: Name,
     pub ops: Vec<Op>,
+}
+
+/// The updates for `s`, given the IPv4 addresses the name had `before` (whose PTRs
+/// go). The forward update comes first.
+pub fn updates(s: &Settings, before: &[Ipv4Addr]) -> Vec<Update> {
+    let mut updates = vec![if s.remove {
+        forward_remove(&s.zone, &s.fqdn)
+    } else {
+        forward_set(&s.zone, &s.fqdn, &s.addresses, s.ttl)
+    }];
+    if s.ptr {
+        let (now, before) = if s.remove {
+            let mut all = ipv4s(&s.addresses);
+            all.extend_from_slice(before);
+            all.sort();
+            all.dedup();
+            (Vec::new(), all)
+        } else {
+            (ipv4s(&s.addresses), before.to_vec())
+        };
+        updates.extend(reverse(
+            &s.fqdn,
+            &now,
+            &before,
+            s.ttl,
+            s.reverse_zone.as_ref(),
+        ));
+    }
+    updates
+}
+
+/// The IPv4 addresses among `addresses`: the only ones with PTRs here.
+pub fn ipv4s(addresses: &[IpAddr]) -> Vec<Ipv4Addr> {
+    addresses
+        .iter()
+        .filter_map(|a| match a {
+            IpAddr::V4(v4) => Some(*v4),
+            IpAddr::V6(_) => None,
+        })
+        .collect()
 }
 
 /// The forward update that points `fqdn` at exactly `addresses`.

@@ -4,7 +4,6 @@
 //! that a server's "your key is wrong" arrives as that, in plain words, and not as
 //! the signature-verification failure a signing transport would report it as.
 
-use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
@@ -18,15 +17,10 @@ use hickory_proto::rr::{Name, Record, RecordType};
 
 use super::key::TsigKey;
 use super::plan::{Op, Update};
+use super::server::Server;
 
-/// The server updates go to, as the person named it and as an address.
-#[derive(Debug, Clone)]
-pub struct Server {
-    pub shown: String,
-    pub addr: SocketAddr,
-}
-
-/// Why an update or a query did not work, each with what to do about it.
+/// Why an update or a query did not work, each with what to do about it. All are
+/// the server's answer (or its silence): exit 1.
 #[derive(Debug, thiserror::Error)]
 pub enum DnsError {
     #[error(

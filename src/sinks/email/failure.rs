@@ -12,7 +12,8 @@ use lettre::transport::smtp::Error as SmtpError;
 use rustls::CertificateError;
 
 use super::EmailSink;
-use crate::sinks::{SendError, tls};
+use crate::net::tls;
+use crate::sinks::SendError;
 
 /// Why a send failed, by the step that failed.
 #[derive(Debug)]

@@ -6,7 +6,7 @@
 //! so the handshake must be done before, and the only lettre type that can do it
 //! (`AsyncNetworkStream`) is deprecated as "not meant to be made public" and cannot be
 //! given to a connection anyway. So tokio-rustls does the handshake here, with the
-//! same rustls set-up as every other sink (`sinks::tls::client_config`: ring, TLS 1.2
+//! same rustls set-up as every other sink (`net::tls::client_config`: ring, TLS 1.2
 //! or later, the webpki roots plus `ca_file`, the name checked), and this wrapper
 //! makes the result an [`AsyncTokioStream`] (a trait of lettre's, a type of
 //! tokio-rustls's: only a local type may join them).
@@ -29,7 +29,7 @@ pub(super) struct ImplicitTls(TlsStream<TcpStream>);
 impl ImplicitTls {
     /// The TLS handshake over `tcp`, checking the certificate against `name`. A
     /// certificate that does not verify comes back as an `io::Error` holding the
-    /// `rustls::Error` (what `sinks::tls::certificate_problem` looks for).
+    /// `rustls::Error` (what `net::tls::certificate_problem` looks for).
     pub(super) async fn handshake(
         connector: &TlsConnector,
         name: ServerName<'static>,

@@ -14,9 +14,9 @@ use tokio_rustls::TlsConnector;
 
 use super::connect::Security;
 use super::failure::lower_first;
+use crate::net::tls::{client_config, read_ca_file};
 use crate::sinks::email::SmtpTls;
 use crate::sinks::secret::Secret;
-use crate::sinks::tls::{client_config, read_ca_file};
 
 /// `server` as a host name or IP address; catches the URL and `host:port` forms
 /// people paste from mail-client settings.

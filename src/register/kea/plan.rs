@@ -1,32 +1,16 @@
-//! Kea's `Dhcp4` configuration as `config-get` returns it, read and changed as
-//! plain JSON: find a subnet by `id` (also inside `shared-networks`), decide whether
-//! this Pi's reservation is new, already there or in conflict, and append it. No
-//! I/O, so every case is a unit test on a literal configuration.
+//! What `register kea` does to Kea's configuration, decided from it alone: whether
+//! this Pi's reservation is new, already there or in conflict with another entry,
+//! and, when new, appending it to its subnet. No I/O, so every case is a unit test
+//! on a literal configuration.
 
 use std::net::Ipv4Addr;
 
 use serde_json::Value;
 
 use super::KeaError;
+use super::dhcp4::{known_subnets, reservations, subnet_id, subnets, subnets_mut};
+use super::notation::{parse_mac, parse_prefix, within};
 use crate::register::dhcp::{self, Reservation};
-
-/// The `Dhcp4` object of a `config-get` answer, without what `config-set` rejects:
-/// newer Kea versions add a `hash` of the configuration, beside or inside `Dhcp4`.
-pub(super) fn dhcp4_of(arguments: Value) -> Result<Value, KeaError> {
-    let Value::Object(mut top) = arguments else {
-        return Err(KeaError::Unexpected { what: "arguments" });
-    };
-    let mut dhcp4 = top
-        .remove("Dhcp4")
-        .filter(Value::is_object)
-        .ok_or(KeaError::Unexpected {
-            what: "`Dhcp4` object",
-        })?;
-    if let Some(object) = dhcp4.as_object_mut() {
-        object.remove("hash");
-    }
-    Ok(dhcp4)
-}
 
 /// What to do, decided from the configuration alone.
 #[derive(Debug, PartialEq, Eq)]
@@ -132,77 +116,12 @@ pub(super) fn append(dhcp4: &mut Value, id: u32, r: &Reservation) -> Result<(), 
         .or_insert_with(|| Value::Array(Vec::new()));
     match list.as_array_mut() {
         Some(list) => {
-            list.push(dhcp::kea_entry(r));
+            list.push(dhcp::kea::entry(r));
             Ok(())
         }
         None => Err(KeaError::Unexpected {
             what: "`reservations` list in the subnet",
         }),
-    }
-}
-
-/// Every `subnet4` entry: top-level ones, then those of shared networks.
-fn subnets(dhcp4: &Value) -> impl Iterator<Item = &Value> {
-    let top = list(dhcp4, "subnet4");
-    let shared = list(dhcp4, "shared-networks").flat_map(|network| list(network, "subnet4"));
-    top.chain(shared)
-}
-
-/// [`subnets`], mutable.
-fn subnets_mut(dhcp4: &mut Value) -> impl Iterator<Item = &mut Value> {
-    let Some(object) = dhcp4.as_object_mut() else {
-        return Vec::new().into_iter();
-    };
-    let mut found: Vec<&mut Value> = Vec::new();
-    for (key, value) in object.iter_mut() {
-        match (key.as_str(), value) {
-            ("subnet4", Value::Array(subnets)) => found.extend(subnets.iter_mut()),
-            ("shared-networks", Value::Array(networks)) => {
-                for network in networks {
-                    if let Some(Value::Array(subnets)) = network.get_mut("subnet4") {
-                        found.extend(subnets.iter_mut());
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    found.into_iter()
-}
-
-/// The elements of an array member, or none.
-fn list<'a>(value: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
-    value
-        .get(key)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-}
-
-fn reservations(subnet: &Value) -> impl Iterator<Item = &Value> {
-    list(subnet, "reservations")
-}
-
-fn subnet_id(subnet: &Value) -> Option<u32> {
-    subnet
-        .get("id")
-        .and_then(Value::as_u64)
-        .and_then(|id| u32::try_from(id).ok())
-}
-
-/// `1 (10.20.30.0/24), 2 (…)`, for an unknown `--subnet-id`.
-fn known_subnets(dhcp4: &Value) -> String {
-    let known: Vec<String> = subnets(dhcp4)
-        .map(|s| {
-            let id = subnet_id(s).map_or_else(|| "?".to_owned(), |id| id.to_string());
-            let prefix = s.get("subnet").and_then(Value::as_str).unwrap_or("?");
-            format!("{id} ({prefix})")
-        })
-        .collect();
-    if known.is_empty() {
-        "none".to_owned()
-    } else {
-        known.join(", ")
     }
 }
 
@@ -228,40 +147,6 @@ fn describe(entry: &Value) -> String {
         })
         .collect();
     format!("the reservation {{{}}}", parts.join(", "))
-}
-
-/// A MAC as Kea writes it (`aa:bb:…`, also `aa-bb-…` or `aabb.ccdd.eeff`).
-fn parse_mac(text: &str) -> Option<[u8; 6]> {
-    let parts: Vec<&str> = text.split([':', '-']).collect();
-    let parts: Vec<String> = if parts.len() == 6 {
-        parts.iter().map(|p| (*p).to_owned()).collect()
-    } else {
-        let hex: String = text.chars().filter(|c| *c != '.').collect();
-        if hex.len() != 12 || !hex.is_ascii() {
-            return None;
-        }
-        (0..6).map(|i| hex[2 * i..2 * i + 2].to_owned()).collect()
-    };
-    let mut mac = [0u8; 6];
-    for (byte, part) in mac.iter_mut().zip(&parts) {
-        *byte = u8::from_str_radix(part, 16).ok()?;
-    }
-    Some(mac)
-}
-
-/// `10.20.30.0/24` → the network and prefix length.
-fn parse_prefix(text: &str) -> Option<(Ipv4Addr, u8)> {
-    let (addr, len) = text.trim().split_once('/')?;
-    let len: u8 = len.parse().ok()?;
-    if len > 32 {
-        return None;
-    }
-    Some((addr.parse().ok()?, len))
-}
-
-fn within(ip: Ipv4Addr, net: Ipv4Addr, len: u8) -> bool {
-    let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
-    u32::from(ip) & mask == u32::from(net) & mask
 }
 
 #[cfg(test)]
@@ -393,33 +278,5 @@ mod tests {
             err.to_string()
                 .contains("outside Kea subnet 1 (10.20.30.0/24)")
         );
-    }
-
-    #[test]
-    fn prefixes() {
-        let net = Ipv4Addr::new(10, 20, 30, 0);
-        assert!(within(Ipv4Addr::new(10, 20, 30, 255), net, 24));
-        assert!(!within(Ipv4Addr::new(10, 20, 31, 0), net, 24));
-        assert!(within(Ipv4Addr::new(192, 0, 2, 1), net, 0));
-        assert!(within(net, net, 32));
-        assert_eq!(parse_prefix("10.20.30.0/24"), Some((net, 24)));
-        assert_eq!(parse_prefix("10.20.30.0/33"), None);
-        assert_eq!(parse_prefix("10.20.30.0"), None);
-    }
-
-    #[test]
-    fn macs_in_keas_spellings() {
-        assert_eq!(parse_mac("02:00:5e:10:00:01"), Some(MAC));
-        assert_eq!(parse_mac("02-00-5E-10-00-01"), Some(MAC));
-        assert_eq!(parse_mac("0200.5e10.0001"), Some(MAC));
-        assert_eq!(parse_mac("02:00:5e:10:00"), None);
-        assert_eq!(parse_mac("zz:00:5e:10:00:01"), None);
-    }
-
-    #[test]
-    fn the_hash_is_stripped() {
-        let got = json!({"Dhcp4": {"subnet4": [], "hash": "abc"}, "hash": "abc"});
-        assert_eq!(dhcp4_of(got).unwrap(), json!({"subnet4": []}));
-        assert!(dhcp4_of(json!({"Dhcp6": {}})).is_err());
     }
 }

@@ -1,18 +1,14 @@
-//! `daas register dhcp`: the reservation for this Pi in the syntax of the lab's DHCP
-//! server (ISC dhcpd, dnsmasq, Kea), ready to paste, so the Pi keeps its address
-//! and its name resolves.
-//!
-//! What goes in a reservation — MAC, address, host name, domain — is merged here
-//! once, for this command and for `register kea`: flags win over the `[register]`
-//! table, which wins over what the kernel says. The MAC always comes from the
-//! interface: a reservation for a MAC typed by hand is a reservation for a typo.
+//! What goes in a reservation — MAC, address, host name, domain — merged once, for
+//! `register dhcp` and `register kea`: flags win over the `[register]` table, which
+//! wins over what the kernel says, and every value is checked before any server
+//! sees it. The MAC always comes from the interface: a reservation for a MAC typed
+//! by hand is a reservation for a typo.
 
-use std::fmt;
 use std::net::Ipv4Addr;
 
-use super::cli::{DhcpArgs, DhcpFormat};
-use super::host::{self, Host, HostError};
-use super::{Failure, is_valid_label, register_table};
+use super::origin::{Origin, Sourced};
+use crate::register::host::{self, Host, HostError};
+use crate::register::is_valid_label;
 
 /// One DHCP reservation: this MAC always gets this address and this name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,41 +21,6 @@ pub struct Reservation {
     pub fqdn: Option<String>,
 }
 
-/// Where a value came from, so an error names what to change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    /// A command-line flag (its name without dashes).
-    Flag(&'static str),
-    /// A key of the `[register]` table.
-    Config(&'static str),
-    /// The kernel: `uname -n`, or the interface's address.
-    Kernel(&'static str),
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Origin::Flag(flag) => write!(f, "--{flag}"),
-            Origin::Config(key) => write!(f, "`register.{key}`"),
-            Origin::Kernel(what) => f.write_str(what),
-        }
-    }
-}
-
-/// A value and where it came from.
-pub type Sourced<T> = (T, Origin);
-
-/// The flag if given, else the config key.
-pub fn pick(
-    flag: Option<String>,
-    flag_name: &'static str,
-    config: Option<String>,
-    key: &'static str,
-) -> Option<Sourced<String>> {
-    flag.map(|v| (v, Origin::Flag(flag_name)))
-        .or_else(|| config.map(|v| (v, Origin::Config(key))))
-}
-
 /// What the user asked for, flags and config merged; the rest comes from the kernel.
 #[derive(Debug, Clone, Default)]
 pub struct Wanted {
@@ -70,12 +31,12 @@ pub struct Wanted {
     pub domain: Option<Sourced<String>>,
 }
 
-/// Why no reservation could be made. All are usage errors: a flag or the config
-/// must change.
+/// Why no reservation could be made. All are usage errors (exit 2): a flag or the
+/// config must change.
 #[derive(Debug, thiserror::Error)]
 pub enum ReservationError {
-    #[error(transparent)]
-    Host(#[from] HostError),
+    #[error("{0}")]
+    Host(HostError),
     #[error(
         "{origin} `{name}` is not a valid host name: use 1 to 63 letters, digits and hyphens, not starting or ending with a hyphen; give one with --hostname NAME"
     )]
@@ -107,24 +68,12 @@ pub enum ReservationError {
     },
 }
 
-impl From<ReservationError> for Failure {
-    fn from(err: ReservationError) -> Failure {
-        Failure::Usage(err.into())
+// By hand rather than `#[from]`, which would make it a `source()` too and have
+// `daas: {err:#}` print it twice.
+impl From<HostError> for ReservationError {
+    fn from(err: HostError) -> ReservationError {
+        ReservationError::Host(err)
     }
-}
-
-/// Prints the reservation.
-pub fn run(args: DhcpArgs) -> Result<(), Failure> {
-    let table = register_table(args.common.config.as_deref())?;
-    let wanted = Wanted {
-        interface: args.common.interface.or(table.interface),
-        ip: args.ip,
-        name: pick(args.hostname, "hostname", table.name, "name"),
-        domain: pick(args.domain, "domain", table.zone, "zone"),
-    };
-    let reservation = resolve(wanted)?;
-    print!("{}", render(&reservation, args.format));
-    Ok(())
 }
 
 /// Reads the host and builds the reservation from it and what was asked for.
@@ -253,70 +202,9 @@ fn check_ip(ip: Ipv4Addr, origin: Origin) -> Result<(), ReservationError> {
     Err(ReservationError::BadIp { ip, origin, kind })
 }
 
-/// The reservation in one server's syntax, ending in a newline.
-pub fn render(reservation: &Reservation, format: DhcpFormat) -> String {
-    match format {
-        DhcpFormat::Isc => isc(reservation),
-        DhcpFormat::Dnsmasq => dnsmasq(reservation),
-        DhcpFormat::Kea => kea_text(reservation),
-    }
-}
-
-/// An ISC dhcpd `host` block, for dhcpd.conf (outside or inside a `subnet`).
-fn isc(r: &Reservation) -> String {
-    format!(
-        "host {name} {{\n  hardware ethernet {mac};\n  fixed-address {ip};\n  option host-name \"{name}\";\n}}\n",
-        name = r.hostname,
-        mac = host::mac_text(&r.mac),
-        ip = r.ip,
-    )
-}
-
-/// dnsmasq: the lease that never expires, and a DNS record so the name resolves
-/// before the Pi ever asks for its lease.
-fn dnsmasq(r: &Reservation) -> String {
-    let mac = host::mac_text(&r.mac);
-    let mut text = format!("dhcp-host={mac},{},{},infinite\n", r.ip, r.hostname);
-    match &r.fqdn {
-        Some(fqdn) => text.push_str(&format!("host-record={fqdn},{},{}\n", r.hostname, r.ip)),
-        None => text.push_str(&format!("host-record={},{}\n", r.hostname, r.ip)),
-    }
-    text
-}
-
-/// A Kea DHCPv4 `reservations` entry, as `register kea` adds it.
-pub fn kea_entry(r: &Reservation) -> serde_json::Value {
-    serde_json::json!({
-        "hw-address": host::mac_text(&r.mac),
-        "ip-address": r.ip.to_string(),
-        "hostname": r.hostname,
-    })
-}
-
-/// [`kea_entry`] pretty-printed with its keys in Kea's documentation order (a
-/// `serde_json` map would sort them).
-fn kea_text(r: &Reservation) -> String {
-    let quote = |s: &str| serde_json::Value::from(s).to_string();
-    format!(
-        "{{\n  \"hw-address\": {},\n  \"ip-address\": {},\n  \"hostname\": {}\n}}\n",
-        quote(&host::mac_text(&r.mac)),
-        quote(&r.ip.to_string()),
-        quote(&r.hostname),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn reservation(fqdn: Option<&str>) -> Reservation {
-        Reservation {
-            mac: [0x02, 0x00, 0x5e, 0x10, 0xab, 0x01],
-            ip: Ipv4Addr::new(10, 20, 30, 40),
-            hostname: "doughnut".into(),
-            fqdn: fqdn.map(str::to_owned),
-        }
-    }
 
     fn host() -> Host {
         Host {
@@ -331,64 +219,6 @@ mod tests {
 
     fn flag(value: &str, name: &'static str) -> Option<Sourced<String>> {
         Some((value.to_owned(), Origin::Flag(name)))
-    }
-
-    #[test]
-    fn isc_is_a_host_block() {
-        assert_eq!(
-            render(&reservation(None), DhcpFormat::Isc),
-            "host doughnut {\n  hardware ethernet 02:00:5e:10:ab:01;\n  fixed-address 10.20.30.40;\n  option host-name \"doughnut\";\n}\n"
-        );
-    }
-
-    #[test]
-    fn dnsmasq_has_a_host_record_with_the_full_name() {
-        assert_eq!(
-            render(
-                &reservation(Some("doughnut.lab.example.org")),
-                DhcpFormat::Dnsmasq
-            ),
-            "dhcp-host=02:00:5e:10:ab:01,10.20.30.40,doughnut,infinite\n\
-             host-record=doughnut.lab.example.org,doughnut,10.20.30.40\n"
-        );
-    }
-
-    #[test]
-    fn dnsmasq_without_a_domain_records_the_short_name() {
-        let text = render(&reservation(None), DhcpFormat::Dnsmasq);
-        assert!(
-            text.ends_with("host-record=doughnut,10.20.30.40\n"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn kea_text_is_the_kea_entry() {
-        let text = render(&reservation(None), DhcpFormat::Kea);
-        assert!(text.starts_with("{\n  \"hw-address\": \"02:00:5e:10:ab:01\",\n"));
-        let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(parsed, kea_entry(&reservation(None)));
-        assert_eq!(parsed["ip-address"], "10.20.30.40");
-        assert_eq!(parsed["hostname"], "doughnut");
-    }
-
-    #[test]
-    fn labels() {
-        for good in ["a", "pi", "doughnut-1", "3pi", "A-Z09", &"x".repeat(63)] {
-            assert!(is_valid_label(good), "{good}");
-        }
-        for bad in [
-            "",
-            "-pi",
-            "pi-",
-            "dough_nut",
-            "pi.lab",
-            "ü",
-            "pi pi",
-            &"x".repeat(64),
-        ] {
-            assert!(!is_valid_label(bad), "{bad}");
-        }
     }
 
     #[test]
@@ -442,7 +272,7 @@ mod tests {
             Reservation {
                 fqdn: None,
                 hostname: "raspberrypi".into(),
-                ..reservation(None)
+                ..super::super::example(None)
             }
         );
     }
