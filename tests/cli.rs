@@ -23,7 +23,7 @@ fn text(bytes: &[u8]) -> String {
 /// Runs `daas run --simulate --events -` with `script` on stdin. Scripts that expect
 /// a delivery wait 1.5 s before quitting: an unoptimised daemon under qemu-user
 /// (scripts/cross) needs several hundred milliseconds for it.
-fn simulate(config: Option<&std::path::Path>, script: &str) -> Output {
+fn simulate(config: Option<&std::path::Path>, script: impl AsRef<[u8]>) -> Output {
     let state = tempfile::tempdir().expect("state dir");
     let mut cmd = daas();
     cmd.args(["run", "--simulate", "--events", "-", "--state-dir"])
@@ -41,7 +41,7 @@ fn simulate(config: Option<&std::path::Path>, script: &str) -> Output {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(script.as_bytes())
+        .write_all(script.as_ref())
         .expect("write script");
     child.wait_with_output().expect("daas exits")
 }
@@ -228,6 +228,88 @@ fn unknown_simulator_lines_are_reported_and_skipped() {
     assert!(
         event_lines(&out).iter().any(|e| e["type"] == "delivery"),
         "the press after it still counts"
+    );
+}
+
+/// The gesture and delivery lines of a simulation, as `gesture action` and
+/// `delivery sink outcome`.
+fn gestures_and_deliveries(out: &Output) -> Vec<String> {
+    event_lines(out)
+        .iter()
+        .filter_map(|e| match e["type"].as_str() {
+            Some("gesture") => Some(format!(
+                "{} {}",
+                e["gesture"].as_str().unwrap_or_default(),
+                e["action"].as_str().unwrap_or_default()
+            )),
+            Some("delivery") => Some(format!(
+                "delivery {} {}",
+                e["sink"].as_str().unwrap_or_default(),
+                e["outcome"].as_str().unwrap_or_default()
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// With long presses mapped, a press is decided on its release (after the debounce):
+/// the end of input came first and the daemon stopped without a word.
+#[test]
+fn simulated_press_then_end_of_input_is_announced_when_long_press_is_mapped() {
+    let out = simulate(Some(&example()), "press\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        gestures_and_deliveries(&out),
+        ["press arrival", "delivery console delivered"],
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// With double presses mapped, a single press waits out the gap before it fires.
+#[test]
+fn simulated_press_then_quit_is_announced_when_double_press_is_mapped() {
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/traces/all-gestures.toml");
+    let out = simulate(Some(&config), "press\nquit\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        gestures_and_deliveries(&out),
+        ["press arrival", "delivery console delivered"],
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn simulator_line_that_is_not_utf8_is_reported_and_skipped() {
+    let out = simulate(None, b"pr\xffess\npress\nwait 1500\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("stdin line 1: `pr\\xffess` is not UTF-8 text; use one of:"),
+        "{stderr}"
+    );
+    assert_eq!(
+        gestures_and_deliveries(&out),
+        ["press arrival", "delivery console delivered"],
+        "the simulation went on: {stderr}"
+    );
+}
+
+#[test]
+fn simulator_escapes_control_bytes_when_it_reports_a_line() {
+    let out = simulate(None, "\u{1b}[2J\u{1b}]0;owned\u{7}jump\r\nquit\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("stdin line 1: unknown command `\\u{1b}[2J\\u{1b}]0;owned\\u{7}jump`"),
+        "{stderr}"
+    );
+    assert!(
+        !out.stderr
+            .iter()
+            .any(|&b| b == 0x1b || b == 0x07 || b == b'\r'),
+        "raw control bytes reached the log: {stderr:?}"
     );
 }
 
