@@ -44,7 +44,8 @@ enum Command {
         /// Use a simulated button on stdin instead of GPIO
         #[arg(long)]
         simulate: bool,
-        /// Write event lines (JSON) to PATH, or `-` for stdout
+        /// Write event lines (JSON) to PATH, or `-` for stdout. A file is appended to,
+        /// never truncated: each run's lines count t_ms from that run's start
         #[arg(long, value_name = "PATH")]
         events: Option<PathBuf>,
         /// Where the outbox lives [default: `[daemon] state_dir`]
@@ -195,9 +196,14 @@ fn run(
     let events: Option<Box<dyn Write + Send>> = match events {
         None => None,
         Some(path) if path == Path::new("-") => Some(Box::new(std::io::stdout())),
+        // Appended: a restart (systemd, a second try) must not wipe the record of
+        // earlier runs.
         Some(path) => Some(Box::new(BufWriter::new(
-            File::create(path)
-                .with_context(|| format!("cannot create the events file {}", path.display()))
+            File::options()
+                .append(true)
+                .create(true)
+                .open(path)
+                .with_context(|| format!("cannot open the events file {}", path.display()))
                 .map_err(usage)?,
         ))),
     };

@@ -313,6 +313,43 @@ fn simulator_escapes_control_bytes_when_it_reports_a_line() {
     );
 }
 
+/// `--events PATH` truncated the file: a restart wiped the lines of earlier runs.
+#[test]
+fn run_events_file_is_appended_to_not_truncated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let events = dir.path().join("events.jsonl");
+    let earlier = "{\"t_ms\":20,\"type\":\"arm\",\"armed\":true}\n";
+    std::fs::write(&events, earlier).expect("write");
+    for _ in 0..2 {
+        let mut child = daas()
+            .args(["run", "--simulate", "--events"])
+            .arg(&events)
+            .arg("--state-dir")
+            .arg(dir.path().join("state"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("daas runs");
+        // Dropping stdin at once: the press, then end of input.
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(b"press\n")
+            .expect("write script");
+        let out = child.wait_with_output().expect("daas exits");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+    let written = std::fs::read_to_string(&events).expect("events file");
+    assert!(written.starts_with(earlier), "{written}");
+    let presses = written
+        .lines()
+        .filter(|l| l.contains("\"gesture\":\"press\""))
+        .count();
+    assert_eq!(presses, 2, "one press line per run: {written}");
+}
+
 #[test]
 fn sigterm_stops_the_daemon_with_exit_0() {
     let state = tempfile::tempdir().expect("state dir");
