@@ -77,8 +77,9 @@ enum Command {
         /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
-        /// How many announcements to show
-        #[arg(long, value_name = "N", default_value_t = 10)]
+        /// How many announcements to show, newest first: 1 or more (the pending line is
+        /// shown whatever the number)
+        #[arg(long, value_name = "N", default_value_t = 10, value_parser = status::parse_limit)]
         limit: usize,
     },
     /// Announce ACTION through every sink now and show how each went

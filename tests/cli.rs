@@ -350,6 +350,109 @@ fn run_events_file_is_appended_to_not_truncated() {
     assert_eq!(presses, 2, "one press line per run: {written}");
 }
 
+/// A state directory with one announcement in its outbox (a press, then end of input).
+fn state_with_one_announcement() -> tempfile::TempDir {
+    let state = tempfile::tempdir().expect("state dir");
+    let mut child = daas()
+        .args(["run", "--simulate", "--config"])
+        .arg(example())
+        .arg("--state-dir")
+        .arg(state.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("daas runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"press\n")
+        .expect("write script");
+    let out = child.wait_with_output().expect("daas exits");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    state
+}
+
+/// `--limit 0` printed "no announcements yet" over a history that has some.
+#[test]
+fn status_limit_0_is_a_usage_error_not_an_empty_history() {
+    let state = state_with_one_announcement();
+    let status = |limit: &str| {
+        daas()
+            .args(["status", "--limit", limit, "--config"])
+            .arg(example())
+            .arg("--state-dir")
+            .arg(state.path())
+            .output()
+            .expect("runs")
+    };
+    let out = status("0");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("'0' for '--limit <N>': 0 would show no announcements; give 1 or more"),
+        "{stderr}"
+    );
+    let out = status("1");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("arrival"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// As root on a read-only file system, `status` said "run daas status as the daas user
+/// (or root)": SQLite reports only "unable to open database file" when it must create
+/// the -shm file beside an outbox that has a -wal file. Runs in a private user and
+/// mount namespace (`unshare -rm`), where daas is root and the read-only bind mount
+/// is gone when the test ends; skipped where such namespaces are not allowed.
+#[test]
+fn status_as_root_on_a_read_only_file_system_says_so_not_run_as_the_daas_user() {
+    let state = state_with_one_announcement();
+    let db = state.path().join("outbox.sqlite3");
+    // Left by a crash or a copy; a clean stop removes it.
+    std::fs::write(state.path().join("outbox.sqlite3-wal"), "").expect("wal");
+    let script = r#"mount --bind -o ro "$1" "$1" || exit 97
+touch "$1/probe" 2>/dev/null && exit 98
+exec "$2" status --config "$3" --state-dir "$1""#;
+    let out = match Command::new("unshare")
+        .args(["-rm", "--propagation", "private", "sh", "-c", script, "sh"])
+        .arg(state.path())
+        .arg(env!("CARGO_BIN_EXE_daas"))
+        .arg(example())
+        .env_remove("RUST_LOG")
+        .output()
+    {
+        Ok(out) => out,
+        Err(err) => {
+            eprintln!("skipped: cannot run unshare ({err})");
+            return;
+        }
+    };
+    let stderr = text(&out.stderr);
+    if matches!(out.status.code(), Some(97 | 98)) || stderr.starts_with("unshare:") {
+        eprintln!("skipped: no read-only bind mount in a private namespace here: {stderr}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "daas: cannot read {}: it is on a read-only file system, and SQLite must create {}-shm beside it",
+            db.display(),
+            db.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("remount the file system read-write"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("daas user"), "{stderr}");
+}
+
 #[test]
 fn sigterm_stops_the_daemon_with_exit_0() {
     let state = tempfile::tempdir().expect("state dir");
