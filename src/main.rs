@@ -44,7 +44,8 @@ enum Command {
         /// Use a simulated button on stdin instead of GPIO
         #[arg(long)]
         simulate: bool,
-        /// Write event lines (JSON) to PATH, or `-` for stdout
+        /// Write event lines (JSON) to PATH, or `-` for stdout. A file is appended to,
+        /// never truncated: each run's lines count t_ms from that run's start
         #[arg(long, value_name = "PATH")]
         events: Option<PathBuf>,
         /// Where the outbox lives [default: `[daemon] state_dir`]
@@ -76,8 +77,9 @@ enum Command {
         /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
-        /// How many announcements to show
-        #[arg(long, value_name = "N", default_value_t = 10)]
+        /// How many announcements to show, newest first: 1 or more (the pending line is
+        /// shown whatever the number)
+        #[arg(long, value_name = "N", default_value_t = 10, value_parser = status::parse_limit)]
         limit: usize,
     },
     /// Announce ACTION through every sink now and show how each went
@@ -195,9 +197,14 @@ fn run(
     let events: Option<Box<dyn Write + Send>> = match events {
         None => None,
         Some(path) if path == Path::new("-") => Some(Box::new(std::io::stdout())),
+        // Appended: a restart (systemd, a second try) must not wipe the record of
+        // earlier runs.
         Some(path) => Some(Box::new(BufWriter::new(
-            File::create(path)
-                .with_context(|| format!("cannot create the events file {}", path.display()))
+            File::options()
+                .append(true)
+                .create(true)
+                .open(path)
+                .with_context(|| format!("cannot open the events file {}", path.display()))
                 .map_err(usage)?,
         ))),
     };

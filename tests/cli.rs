@@ -23,7 +23,7 @@ fn text(bytes: &[u8]) -> String {
 /// Runs `daas run --simulate --events -` with `script` on stdin. Scripts that expect
 /// a delivery wait 1.5 s before quitting: an unoptimised daemon under qemu-user
 /// (scripts/cross) needs several hundred milliseconds for it.
-fn simulate(config: Option<&std::path::Path>, script: &str) -> Output {
+fn simulate(config: Option<&std::path::Path>, script: impl AsRef<[u8]>) -> Output {
     let state = tempfile::tempdir().expect("state dir");
     let mut cmd = daas();
     cmd.args(["run", "--simulate", "--events", "-", "--state-dir"])
@@ -41,7 +41,7 @@ fn simulate(config: Option<&std::path::Path>, script: &str) -> Output {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(script.as_bytes())
+        .write_all(script.as_ref())
         .expect("write script");
     child.wait_with_output().expect("daas exits")
 }
@@ -229,6 +229,228 @@ fn unknown_simulator_lines_are_reported_and_skipped() {
         event_lines(&out).iter().any(|e| e["type"] == "delivery"),
         "the press after it still counts"
     );
+}
+
+/// The gesture and delivery lines of a simulation, as `gesture action` and
+/// `delivery sink outcome`.
+fn gestures_and_deliveries(out: &Output) -> Vec<String> {
+    event_lines(out)
+        .iter()
+        .filter_map(|e| match e["type"].as_str() {
+            Some("gesture") => Some(format!(
+                "{} {}",
+                e["gesture"].as_str().unwrap_or_default(),
+                e["action"].as_str().unwrap_or_default()
+            )),
+            Some("delivery") => Some(format!(
+                "delivery {} {}",
+                e["sink"].as_str().unwrap_or_default(),
+                e["outcome"].as_str().unwrap_or_default()
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// With long presses mapped, a press is decided on its release (after the debounce):
+/// the end of input came first and the daemon stopped without a word.
+#[test]
+fn simulated_press_then_end_of_input_is_announced_when_long_press_is_mapped() {
+    let out = simulate(Some(&example()), "press\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        gestures_and_deliveries(&out),
+        ["press arrival", "delivery console delivered"],
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// With double presses mapped, a single press waits out the gap before it fires.
+#[test]
+fn simulated_press_then_quit_is_announced_when_double_press_is_mapped() {
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/traces/all-gestures.toml");
+    let out = simulate(Some(&config), "press\nquit\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        gestures_and_deliveries(&out),
+        ["press arrival", "delivery console delivered"],
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn simulator_line_that_is_not_utf8_is_reported_and_skipped() {
+    let out = simulate(None, b"pr\xffess\npress\nwait 1500\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("stdin line 1: `pr\\xffess` is not UTF-8 text; use one of:"),
+        "{stderr}"
+    );
+    assert_eq!(
+        gestures_and_deliveries(&out),
+        ["press arrival", "delivery console delivered"],
+        "the simulation went on: {stderr}"
+    );
+}
+
+#[test]
+fn simulator_escapes_control_bytes_when_it_reports_a_line() {
+    let out = simulate(None, "\u{1b}[2J\u{1b}]0;owned\u{7}jump\r\nquit\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("stdin line 1: unknown command `\\u{1b}[2J\\u{1b}]0;owned\\u{7}jump`"),
+        "{stderr}"
+    );
+    assert!(
+        !out.stderr
+            .iter()
+            .any(|&b| b == 0x1b || b == 0x07 || b == b'\r'),
+        "raw control bytes reached the log: {stderr:?}"
+    );
+}
+
+/// `--events PATH` truncated the file: a restart wiped the lines of earlier runs.
+#[test]
+fn run_events_file_is_appended_to_not_truncated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let events = dir.path().join("events.jsonl");
+    let earlier = "{\"t_ms\":20,\"type\":\"arm\",\"armed\":true}\n";
+    std::fs::write(&events, earlier).expect("write");
+    for _ in 0..2 {
+        let mut child = daas()
+            .args(["run", "--simulate", "--events"])
+            .arg(&events)
+            .arg("--state-dir")
+            .arg(dir.path().join("state"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("daas runs");
+        // Dropping stdin at once: the press, then end of input.
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(b"press\n")
+            .expect("write script");
+        let out = child.wait_with_output().expect("daas exits");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+    let written = std::fs::read_to_string(&events).expect("events file");
+    assert!(written.starts_with(earlier), "{written}");
+    let presses = written
+        .lines()
+        .filter(|l| l.contains("\"gesture\":\"press\""))
+        .count();
+    assert_eq!(presses, 2, "one press line per run: {written}");
+}
+
+/// A state directory with one announcement in its outbox (a press, then end of input).
+fn state_with_one_announcement() -> tempfile::TempDir {
+    let state = tempfile::tempdir().expect("state dir");
+    let mut child = daas()
+        .args(["run", "--simulate", "--config"])
+        .arg(example())
+        .arg("--state-dir")
+        .arg(state.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("daas runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"press\n")
+        .expect("write script");
+    let out = child.wait_with_output().expect("daas exits");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    state
+}
+
+/// `--limit 0` printed "no announcements yet" over a history that has some.
+#[test]
+fn status_limit_0_is_a_usage_error_not_an_empty_history() {
+    let state = state_with_one_announcement();
+    let status = |limit: &str| {
+        daas()
+            .args(["status", "--limit", limit, "--config"])
+            .arg(example())
+            .arg("--state-dir")
+            .arg(state.path())
+            .output()
+            .expect("runs")
+    };
+    let out = status("0");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("'0' for '--limit <N>': 0 would show no announcements; give 1 or more"),
+        "{stderr}"
+    );
+    let out = status("1");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("arrival"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// As root on a read-only file system, `status` said "run daas status as the daas user
+/// (or root)": SQLite reports only "unable to open database file" when it must create
+/// the -shm file beside an outbox that has a -wal file. Runs in a private user and
+/// mount namespace (`unshare -rm`), where daas is root and the read-only bind mount
+/// is gone when the test ends; skipped where such namespaces are not allowed.
+#[test]
+fn status_as_root_on_a_read_only_file_system_says_so_not_run_as_the_daas_user() {
+    let state = state_with_one_announcement();
+    let db = state.path().join("outbox.sqlite3");
+    // Left by a crash or a copy; a clean stop removes it.
+    std::fs::write(state.path().join("outbox.sqlite3-wal"), "").expect("wal");
+    let script = r#"mount --bind -o ro "$1" "$1" || exit 97
+touch "$1/probe" 2>/dev/null && exit 98
+exec "$2" status --config "$3" --state-dir "$1""#;
+    let out = match Command::new("unshare")
+        .args(["-rm", "--propagation", "private", "sh", "-c", script, "sh"])
+        .arg(state.path())
+        .arg(env!("CARGO_BIN_EXE_daas"))
+        .arg(example())
+        .env_remove("RUST_LOG")
+        .output()
+    {
+        Ok(out) => out,
+        Err(err) => {
+            eprintln!("skipped: cannot run unshare ({err})");
+            return;
+        }
+    };
+    let stderr = text(&out.stderr);
+    if matches!(out.status.code(), Some(97 | 98)) || stderr.starts_with("unshare:") {
+        eprintln!("skipped: no read-only bind mount in a private namespace here: {stderr}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "daas: cannot read {}: it is on a read-only file system, and SQLite must create {}-shm beside it",
+            db.display(),
+            db.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("remount the file system read-write"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("daas user"), "{stderr}");
 }
 
 #[test]

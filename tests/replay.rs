@@ -92,3 +92,76 @@ fn missing_trace_exits_2() {
         String::from_utf8_lossy(&out.stderr).contains("cannot read trace /nonexistent/trace.csv")
     );
 }
+
+/// A long press whose press-down is still bouncing when the hold time is up fires once
+/// the press is accepted, not at the hold time: the line was stamped before the
+/// debounce that accepted the press, and so before events already printed.
+#[test]
+fn replay_long_press_is_not_stamped_before_its_debounce() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("slow-debounce.toml");
+    std::fs::write(
+        &config,
+        "[button]\npin = 17\ndebounce_ms = 300\n\
+         [arm_switch]\npin = 27\n\
+         [gestures]\nlong_press = \"all_gone\"\nlong_press_ms = 200\n\
+         [actions.all_gone]\nsubject = \"All gone\"\nbody = \"At {time}.\"\n\
+         [[sinks]]\ntype = \"console\"\nname = \"console\"\n",
+    )
+    .expect("write config");
+    let trace = dir.path().join("slow-debounce.csv");
+    // Armed from the start; the press-down at 1000 ms is accepted at 1300 ms; the arm
+    // switch goes off at 1230 ms, after the hold time (1200 ms) but before then.
+    std::fs::write(
+        &trace,
+        "t_ms,input,level\n0,arm,0\n0,button,1\n1000,button,0\n1210,arm,1\n3000,button,1\n",
+    )
+    .expect("write trace");
+    let out = replay(&trace, &config);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"t_ms\":1230,\"type\":\"arm\",\"armed\":false}\n\
+         {\"t_ms\":1300,\"type\":\"gesture\",\"gesture\":\"long_press\",\"action\":\"all_gone\",\"edge_t_ms\":1000,\"ignored\":\"disarmed\"}\n"
+    );
+}
+
+#[test]
+fn replay_accepts_a_trace_starting_with_a_byte_order_mark() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plain = root().join("tests/traces/press-double.csv");
+    let trace = dir.path().join("bom.csv");
+    let mut text = "\u{feff}".to_string();
+    text.push_str(&std::fs::read_to_string(&plain).expect("fixture"));
+    std::fs::write(&trace, text).expect("write");
+    let config = root().join("tests/traces/press-double.toml");
+    let out = replay(&trace, &config);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, replay(&plain, &config).stdout);
+}
+
+#[test]
+fn replay_of_t_ms_too_large_for_the_time_line_says_too_large_not_not_a_number() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trace = dir.path().join("far.csv");
+    std::fs::write(&trace, "t_ms,input,level\n10,button,0\n1e13,button,1\n").expect("write");
+    let out = replay(&trace, &root().join("config.example.toml"));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}:3: t_ms `1e13` is too large; a trace can span less than 1e12 ms",
+            trace.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not a number"), "{stderr}");
+}

@@ -21,3 +21,115 @@ pub fn replay(settings: &PipelineSettings, trace: &Trace) -> Vec<Event> {
     pipeline.finish(&mut events);
     events
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::core::gesture::GestureTiming;
+    use crate::core::pipeline::{InputSettings, MappedAction};
+    use crate::model::Level;
+
+    fn ms(v: u64) -> Duration {
+        Duration::from_millis(v)
+    }
+
+    fn level(high: bool) -> Level {
+        if high { Level::High } else { Level::Low }
+    }
+
+    fn action(name: &str, cooldown_s: u64) -> MappedAction {
+        MappedAction {
+            name: name.to_string(),
+            cooldown: Duration::from_secs(cooldown_s),
+        }
+    }
+
+    /// Any settings a valid config can make: debounce 1..=1000 ms, long press
+    /// 100..=10000 ms, double-press gap 50..=2000 ms, either active level, with or
+    /// without an arm switch and cooldowns.
+    fn settings() -> impl Strategy<Value = PipelineSettings> {
+        let input = (1u64..=1000, any::<bool>()).prop_map(|(debounce, high)| InputSettings {
+            debounce: ms(debounce),
+            active: level(high),
+        });
+        (
+            input.clone(),
+            prop::option::of(input),
+            prop::option::of(100u64..=10_000),
+            prop::option::of(50u64..=2_000),
+            0u64..=2,
+        )
+            .prop_map(|(button, arm, long, gap, cooldown_s)| PipelineSettings {
+                button,
+                arm,
+                timing: GestureTiming {
+                    long_press: long.map(ms),
+                    double_gap: gap.map(ms),
+                },
+                press: Some(action("arrival", cooldown_s)),
+                long_press: long.map(|_| action("all_gone", cooldown_s)),
+                double_press: gap.map(|_| action("more", cooldown_s)),
+            })
+    }
+
+    /// A valid trace as text: optional starting rows, then rows whose gaps range from
+    /// bounce-short (a tenth of a millisecond) to seconds, on either input.
+    fn trace_text() -> impl Strategy<Value = String> {
+        let gap = prop_oneof![0u64..=50, 0u64..=400, 0u64..=4_000];
+        let tenths = 0u64..10;
+        let row = (gap, tenths, any::<bool>(), any::<bool>());
+        (
+            prop::option::of(any::<bool>()),
+            prop::option::of(any::<bool>()),
+            prop::collection::vec(row, 0..80),
+        )
+            .prop_map(|(button_start, arm_start, rows)| {
+                let mut text = String::from("t_ms,input,level\n");
+                for (input, start) in [("button", button_start), ("arm", arm_start)] {
+                    if let Some(high) = start {
+                        let _ = writeln!(text, "0,{input},{}", u8::from(high));
+                    }
+                }
+                let mut tenths_total = 0;
+                for (gap, tenths, arm, high) in rows {
+                    tenths_total += gap * 10 + tenths;
+                    let input = if arm { "arm" } else { "button" };
+                    let t = format!("{}.{}", tenths_total / 10, tenths_total % 10);
+                    let _ = writeln!(text, "{t},{input},{}", u8::from(high));
+                }
+                text
+            })
+    }
+
+    fn stamp(event: &Event) -> Duration {
+        match event {
+            Event::Gesture { at, .. } | Event::Arm { at, .. } | Event::Delivery { at, .. } => *at,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// DESIGN.md: event lines come out in non-decreasing `t_ms`, whatever the trace.
+        #[test]
+        fn replay_events_are_in_non_decreasing_time(
+            settings in settings(),
+            text in trace_text(),
+        ) {
+            let trace = Trace::parse(&text).expect("a valid trace");
+            let events = replay(&settings, &trace);
+            for pair in events.windows(2) {
+                prop_assert!(
+                    stamp(&pair[0]) <= stamp(&pair[1]),
+                    "{:?} came before {:?}",
+                    pair[0],
+                    pair[1]
+                );
+            }
+        }
+    }
+}

@@ -91,6 +91,21 @@ impl Now {
     }
 }
 
+/// `--limit N`: how many announcements to show, 1 or more.
+///
+/// 0 is refused rather than read: it would show an empty history under "no
+/// announcements yet" when there are some, and some people mean "no limit" by it.
+pub fn parse_limit(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err(
+            "0 would show no announcements; give 1 or more (the pending line is shown anyway)"
+                .to_string(),
+        ),
+        Ok(limit) => Ok(limit),
+        Err(_) => Err("not a whole number of announcements; give 1 or more".to_string()),
+    }
+}
+
 /// The human view: a pending line, then one row per (announcement, sink); every line
 /// ends with a newline, ready for `print!`.
 pub fn table(records: &[Record], pending: &[Pending], now: &Now) -> String {

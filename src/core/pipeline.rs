@@ -6,7 +6,10 @@
 //! double-press gap, the long-press hold) is not served while the button's debouncer
 //! holds an unsettled edge that started before it, because that edge may turn out to
 //! be the press or release that decides the gesture. Time is judged by when the person
-//! acted (the first edge), not by when the debouncer could be sure.
+//! acted (the first edge), not by when the debouncer could be sure. A deadline held
+//! back like that fires when it is finally served, and what it fires carries that
+//! time: every event is stamped with the pipeline's time when it is made, which never
+//! goes back, so events come out in time order (the event-line contract).
 
 use std::time::Duration;
 
@@ -139,9 +142,14 @@ impl Pipeline {
     /// Serves every deadline up to `now`, in time order.
     pub fn advance(&mut self, now: Duration, out: &mut Vec<Event>) {
         while let Some(due) = self.next_due().filter(|due| due.at() <= now) {
-            self.now = self.now.max(due.at());
+            // A gesture deadline held back for an unsettled edge is served late, once
+            // that edge settled: what it fires happens now, not at the deadline, or it
+            // would be stamped before events already out (and, for a long press, before
+            // the debounce that accepted its press-down).
+            let t = self.now.max(due.at());
+            self.now = t;
             match due {
-                Due::Arm(t) => {
+                Due::Arm(_) => {
                     let Some(arm) = &mut self.arm else { continue };
                     if let Some(accepted) = arm.debouncer.settle(t) {
                         let armed = accepted.level == arm.active;
@@ -149,7 +157,7 @@ impl Pipeline {
                         out.push(Event::Arm { at: t, armed });
                     }
                 }
-                Due::Button(t) => {
+                Due::Button(_) => {
                     if let Some(accepted) = self.button.debouncer.settle(t) {
                         if accepted.level == self.button.active {
                             self.gestures
@@ -160,7 +168,7 @@ impl Pipeline {
                         }
                     }
                 }
-                Due::Gesture(t) => self.gestures.on_deadline(t, &mut self.fired),
+                Due::Gesture(_) => self.gestures.on_deadline(t, &mut self.fired),
             }
             self.decide(out);
         }
@@ -215,5 +223,67 @@ impl Pipeline {
                 ignored,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(v: u64) -> Duration {
+        Duration::from_millis(v)
+    }
+
+    fn edge(level: Level, at: u64) -> Edge {
+        Edge {
+            input: InputId::Button,
+            level,
+            at: ms(at),
+        }
+    }
+
+    /// A double-press gap (50 ms) shorter than the debounce (100 ms): the gap's end is
+    /// due before the release that opened it was accepted.
+    #[test]
+    fn press_after_a_gap_shorter_than_the_debounce_is_not_stamped_before_its_release() {
+        let button = InputSettings {
+            debounce: ms(100),
+            active: Level::Low,
+        };
+        let settings = PipelineSettings {
+            button,
+            arm: None,
+            timing: GestureTiming {
+                long_press: None,
+                double_gap: Some(ms(50)),
+            },
+            press: Some(MappedAction {
+                name: "arrival".into(),
+                cooldown: Duration::ZERO,
+            }),
+            long_press: None,
+            double_press: Some(MappedAction {
+                name: "more".into(),
+                cooldown: Duration::ZERO,
+            }),
+        };
+        let start = StartingLevels {
+            button: Level::High,
+            arm: None,
+        };
+        let mut pipeline = Pipeline::new(&settings, start, Duration::ZERO);
+        let mut out = Vec::new();
+        pipeline.edge(edge(Level::Low, 1000), &mut out);
+        pipeline.edge(edge(Level::High, 1200), &mut out);
+        pipeline.finish(&mut out);
+        let stamps: Vec<_> = out
+            .iter()
+            .map(|e| match e {
+                Event::Gesture { at, first_edge, .. } => (*at, *first_edge),
+                other => panic!("only gestures expected, got {other:?}"),
+            })
+            .collect();
+        // The release was accepted at 1300 ms; the gap had ended by then.
+        assert_eq!(stamps, [(ms(1300), ms(1000))]);
     }
 }

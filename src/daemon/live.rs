@@ -24,6 +24,8 @@ pub struct LiveInput {
     /// Deadlines to the microsecond (see [`crate::clock::timer`]); tokio's millisecond timer
     /// where a timerfd cannot be had.
     timer: Option<DeadlineTimer>,
+    /// The source has ended: only the deadlines its last edges left are still served.
+    ended: bool,
 }
 
 /// What one [`LiveInput::step`] did.
@@ -31,7 +33,8 @@ pub struct LiveInput {
 pub enum Step {
     /// An edge was fed or a deadline served (events may have been added).
     Progress,
-    /// The source ended (the simulated button quit).
+    /// The source ended (the simulated button quit) and every deadline its edges left
+    /// has been served, so the gestures they make have fired.
     Ended,
 }
 
@@ -46,6 +49,7 @@ impl LiveInput {
             source,
             pipeline,
             timer,
+            ended: false,
         }
     }
 
@@ -57,14 +61,28 @@ impl LiveInput {
     /// Waits, in the kernel, for the next edge or the pipeline's next deadline and feeds
     /// it; the pipeline's events go to `out`. Cancel-safe: everything after the wait
     /// runs without awaiting, so a `select!` that drops this future loses nothing.
+    ///
+    /// When the source ends, the step goes on serving deadlines until none is left:
+    /// the last edges' gestures must still fire. A `press` then `quit` (or end of
+    /// input) with long or double presses mapped is decided only after the release's
+    /// debounce and the double-press gap; stopping at once would drop it silently.
     pub async fn step(&mut self, out: &mut Vec<Event>) -> Result<Step, InputError> {
         let deadline = self.pipeline.deadline();
+        if self.ended {
+            if deadline.is_none() {
+                return Ok(Step::Ended);
+            }
+            let at = sleep_until(self.timer.as_mut(), deadline).await;
+            self.pipeline.advance(at, out);
+            return Ok(Step::Progress);
+        }
         tokio::select! {
             biased;
             edge = self.source.next_edge() => match edge {
                 Some(Ok(edge)) => self.pipeline.edge(edge, out),
                 Some(Err(err)) => return Err(err),
-                None => return Ok(Step::Ended),
+                // A source is not read again once it said it ended.
+                None => self.ended = true,
             },
             at = sleep_until(self.timer.as_mut(), deadline) => self.pipeline.advance(at, out),
         }
@@ -189,6 +207,51 @@ mod tests {
             }
         }
         out
+    }
+
+    /// Edges that are all there, then the end of the source (the simulated button's
+    /// script ran out, or `quit`).
+    struct Ending(VecDeque<Edge>);
+
+    impl EdgeSource for Ending {
+        fn starting_levels(&self) -> StartingLevels {
+            StartingLevels {
+                button: Level::High,
+                arm: None,
+            }
+        }
+
+        fn next_edge(&mut self) -> BoxFuture<'_, Option<Result<Edge, InputError>>> {
+            let edge = self.0.pop_front();
+            Box::pin(async move { edge.map(Ok) })
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_press_right_before_the_source_ends_still_fires_when_long_press_is_mapped() {
+        let text = config::BUILT_IN.replace(
+            "[gestures]",
+            "[gestures]\nlong_press = \"arrival\"\ndouble_press = \"arrival\"",
+        );
+        let config = config::parse(&text, "built-in").expect("config");
+        let settings = config::Settings::of(&config);
+        // Just now: the release's debounce and the double-press gap are still ahead.
+        let origin = monotonic::now().saturating_sub(ms(100));
+        let source = Ending(button(origin, &[(Level::Low, 0), (Level::High, 100)]).into());
+        let pipeline = Pipeline::new(&settings.pipeline, source.starting_levels(), origin);
+        let mut live = LiveInput::new(Box::new(source), pipeline);
+        let mut out = Vec::new();
+        let mut steps = 0;
+        while live.step(&mut out).await.expect("step") == Step::Progress {
+            steps += 1;
+            assert!(steps < 20, "the source ended, yet the steps go on: {out:?}");
+        }
+        assert_eq!(press_times(&out), [origin]);
+        assert_eq!(
+            live.step(&mut out).await.expect("step"),
+            Step::Ended,
+            "ended stays ended"
+        );
     }
 
     fn three_seconds_ago() -> Duration {

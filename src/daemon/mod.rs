@@ -3,8 +3,8 @@
 //! once, committed in parallel on the outbox writer's thread), writes event lines
 //! ([`lines`]) and talks to systemd ([`systemd`]). It runs until the shutdown future
 //! the caller passes completes (main.rs: SIGINT or SIGTERM) or the simulated button
-//! quits — so tests can drive the daemon in-process, as mini-redis's `run(listener,
-//! shutdown)` does.
+//! quits (once the gestures of its last edges have fired) — so tests can drive the
+//! daemon in-process, as mini-redis's `run(listener, shutdown)` does.
 //!
 //! The loop sleeps in the kernel until one of: an edge, the pipeline's next deadline,
 //! a delivery event, the watchdog's tick (only under systemd with `WatchdogSec=`), or

@@ -3,14 +3,18 @@
 //! On a terminal, keys act at once: Enter or space presses the button (down, 100 ms,
 //! up), `l` long-presses, `a` flips the arm switch, `q` quits. When stdin is not a
 //! terminal (a script, a test), it reads one command per line: `down`, `up`, `press`,
-//! `hold MS`, `arm`, `disarm`, `wait MS`, `quit`; an unknown line is reported and
-//! skipped; end of input means quit.
+//! `hold MS`, `arm`, `disarm`, `wait MS`, `quit`; an unknown line, or one that is not
+//! UTF-8, is reported and skipped; end of input means quit. Quitting still lets the
+//! last edges' gestures fire: the daemon serves their deadlines before it stops
+//! (see [`crate::daemon::live`]), so `press` then `quit` announces even when long or
+//! double presses are mapped. A reported line has its control characters escaped, so
+//! stray escape sequences cannot rewrite the terminal or split a journal line.
 //!
 //! A plain thread reads stdin (blocked in the kernel, never polling) and sends edges
 //! stamped on the monotonic clock, exactly as a GPIO backend would. The simulated
 //! arm switch starts armed, so the first Enter already announces.
 
-use std::io::{BufRead, IsTerminal, Read};
+use std::io::{BufRead, ErrorKind, IsTerminal, Read};
 use std::time::Duration;
 
 use rustix::termios::{self, LocalModes, OptionalActions, SpecialCodeIndex, Termios};
@@ -43,6 +47,7 @@ pub enum Command {
 pub const COMMANDS: &str = "down, up, press, hold MS, arm, disarm, wait MS, quit";
 
 /// Parses one line of scripted input. `Ok(None)` for a blank line or a `#` comment.
+/// An error quotes the line with its control characters escaped ([`shown`]).
 pub fn parse_line(line: &str) -> Result<Option<Command>, String> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
@@ -55,7 +60,10 @@ pub fn parse_line(line: &str) -> Result<Option<Command>, String> {
             .filter(|&ms| ms <= 3_600_000)
             .map(Duration::from_millis)
             .ok_or_else(|| {
-                format!("`{line}` needs a number of milliseconds (0..=3600000), e.g. `{word} 2000`")
+                format!(
+                    "`{}` needs a number of milliseconds (0..=3600000), e.g. `{word} 2000`",
+                    shown(line)
+                )
             })
     };
     let command = match word {
@@ -67,12 +75,37 @@ pub fn parse_line(line: &str) -> Result<Option<Command>, String> {
         "disarm" => Command::Disarm,
         "wait" => Command::Wait(millis(words.next())?),
         "quit" => Command::Quit,
-        _ => return Err(format!("unknown command `{line}`; use one of: {COMMANDS}")),
+        _ => {
+            return Err(format!(
+                "unknown command `{}`; use one of: {COMMANDS}",
+                shown(line)
+            ));
+        }
     };
     if words.next().is_some() {
-        return Err(format!("`{line}` has extra words; use one of: {COMMANDS}"));
+        return Err(format!(
+            "`{}` has extra words; use one of: {COMMANDS}",
+            shown(line)
+        ));
     }
     Ok(Some(command))
+}
+
+/// `text` fit to quote in a log line or an error: control characters (escape
+/// sequences, carriage returns, NUL) and the invisible marks that reorder text
+/// (bidirectional overrides) become Rust escapes such as `\u{1b}`, so what was typed
+/// cannot rewrite the terminal or split a journal line. Everything else is unchanged.
+pub fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let reorders = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if c.is_control() || reorders {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A key on the terminal.
@@ -205,7 +238,7 @@ impl SimSource {
             std::thread::spawn(move || read_keys(hand));
             Some(guard)
         } else {
-            std::thread::spawn(move || read_commands(hand));
+            std::thread::spawn(move || read_commands(std::io::stdin().lock(), hand));
             None
         };
         Ok(SimSource {
@@ -233,23 +266,38 @@ fn read_keys(mut hand: Hand) {
     }
 }
 
-fn read_commands(mut hand: Hand) {
-    for (number, line) in std::io::stdin().lock().lines().enumerate() {
-        let line = match line {
-            Ok(line) => line,
+/// Performs the commands read from `input`, one per line, until `quit`, the end of
+/// input or a read error. A bad line is reported and skipped, whatever its bytes.
+fn read_commands(mut input: impl BufRead, mut hand: Hand) {
+    let mut bytes = Vec::new();
+    let mut number = 0;
+    loop {
+        bytes.clear();
+        match input.read_until(b'\n', &mut bytes) {
+            Ok(0) => return,
+            Ok(_) => number += 1,
+            Err(err) if err.kind() == ErrorKind::Interrupted => continue,
             Err(err) => {
                 log::error!("reading simulated button commands from stdin: {err}");
                 return;
             }
+        }
+        let parsed = match std::str::from_utf8(&bytes) {
+            Ok(line) => parse_line(line),
+            // Bytes, not text: shown as ASCII with every other byte escaped (`\xff`).
+            Err(_) => Err(format!(
+                "`{}` is not UTF-8 text; use one of: {COMMANDS}",
+                bytes.trim_ascii().escape_ascii()
+            )),
         };
-        match parse_line(&line) {
+        match parsed {
             Ok(Some(command)) => {
                 if !hand.perform(command) {
                     return;
                 }
             }
             Ok(None) => {}
-            Err(message) => log::warn!("stdin line {}: {message}; skipped", number + 1),
+            Err(message) => log::warn!("stdin line {number}: {message}; skipped"),
         }
     }
 }
@@ -303,6 +351,63 @@ mod tests {
             parse_line("press twice")
                 .expect_err("extra")
                 .contains("extra words")
+        );
+    }
+
+    #[test]
+    fn control_characters_in_a_bad_line_are_escaped_in_the_message() {
+        let err = parse_line("jump\u{1b}[2J\u{1b}]0;pwned\u{7}\r").expect_err("unknown");
+        assert!(
+            err.starts_with("unknown command `jump\\u{1b}[2J\\u{1b}]0;pwned\\u{7}`"),
+            "{err}"
+        );
+        assert!(!err.chars().any(char::is_control), "{err:?}");
+        let err = parse_line("wait \u{0}").expect_err("no number");
+        assert!(err.starts_with("`wait \\u{0}` needs a number"), "{err}");
+        let err = parse_line("press \u{202e}sserp").expect_err("extra");
+        assert!(
+            err.starts_with("`press \\u{202e}sserp` has extra words"),
+            "{err}"
+        );
+        assert_eq!(
+            shown("caf\u{e9} \t"),
+            "caf\u{e9} \\t",
+            "only control characters"
+        );
+    }
+
+    /// The edges a script makes, read as `read_commands` reads stdin.
+    fn edges_of(script: &[u8]) -> Vec<(InputId, Level)> {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let hand = Hand {
+            tx,
+            pressed: Level::Low,
+            armed_level: None,
+            armed: true,
+            long_hold: Duration::from_millis(1700),
+        };
+        read_commands(script, hand);
+        let mut edges = Vec::new();
+        while let Ok(edge) = rx.try_recv() {
+            edges.push((edge.input, edge.level));
+        }
+        edges
+    }
+
+    #[test]
+    fn sim_line_that_is_not_utf8_is_skipped_not_the_end_of_the_simulation() {
+        let down = (InputId::Button, Level::Low);
+        let up = (InputId::Button, Level::High);
+        assert_eq!(
+            edges_of(b"down\npr\xffess\r\nup\n"),
+            [down, up],
+            "the lines after it still count"
+        );
+        assert_eq!(edges_of(b"down\nquit\nup\n"), [down], "quit stops reading");
+        assert_eq!(
+            edges_of(b"down\r\nup"),
+            [down, up],
+            "CRLF, no final newline"
         );
     }
 

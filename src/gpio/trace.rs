@@ -3,7 +3,8 @@
 //! CSV with the header `t_ms,input,level`: `t_ms` a non-decreasing number of
 //! milliseconds from the start, `input` `button` or `arm`, `level` the electrical level
 //! `0` or `1`. Rows at `t_ms = 0` set the starting levels without producing events; an
-//! input without such a row starts at its inactive level. Blank lines are skipped.
+//! input without such a row starts at its inactive level. Blank lines are skipped, and so
+//! is a UTF-8 byte-order mark at the start (as some Windows editors write).
 
 use std::time::Duration;
 
@@ -29,9 +30,15 @@ pub struct TraceError {
 
 const HEADER: &str = "t_ms,input,level";
 
+/// Where a trace's time line ends: edges are kept to the nanosecond in 64 bits, and
+/// deadlines (up to seconds) are added to them, so stay far below 2^64 ns (≈ 1.8e13 ms).
+const MAX_T_MS: f64 = 1e12;
+
 impl Trace {
     /// Parses trace text.
     pub fn parse(text: &str) -> Result<Trace, TraceError> {
+        // Editors on Windows start UTF-8 files with a byte-order mark; it is not data.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim()));
         let fail = |line, message: String| TraceError { line, message };
         match lines.find(|(_, l)| !l.is_empty()) {
@@ -68,16 +75,20 @@ impl Trace {
                     ),
                 ));
             };
-            let t_ms: f64 = t
-                .parse()
-                .ok()
-                .filter(|v: &f64| v.is_finite() && *v >= 0.0 && *v < 1e12)
-                .ok_or_else(|| {
-                    fail(
-                        n,
-                        format!("t_ms `{t}` is not a number of milliseconds (0 or more)"),
-                    )
-                })?;
+            let t_ms: f64 = t.parse().ok().filter(|v: &f64| *v >= 0.0).ok_or_else(|| {
+                fail(
+                    n,
+                    format!("t_ms `{t}` is not a number of milliseconds (0 or more)"),
+                )
+            })?;
+            if t_ms >= MAX_T_MS {
+                return Err(fail(
+                    n,
+                    format!(
+                        "t_ms `{t}` is too large; a trace can span less than {MAX_T_MS:e} ms (about 31 years)"
+                    ),
+                ));
+            }
             if t_ms < last_t {
                 return Err(fail(
                     n,
@@ -187,5 +198,32 @@ mod tests {
         assert!(err("t_ms,input,level\nx,button,1\n").starts_with("2: t_ms `x` is not a number"));
         assert!(err("t_ms,input,level\n-1,button,1\n").starts_with("2: t_ms `-1`"));
         assert!(err("t_ms,input,level\n1,button\n").starts_with("2: `1,button` has 2 fields"));
+    }
+
+    #[test]
+    fn trace_with_a_utf8_byte_order_mark_is_accepted() {
+        let t = Trace::parse("\u{feff}t_ms,input,level\n100,button,0\n").expect("valid");
+        assert_eq!(t.edges.len(), 1);
+        // Only at the start: elsewhere it is not part of the format.
+        let err = Trace::parse("t_ms,input,level\n\u{feff}100,button,0\n").expect_err("invalid");
+        assert!(err.to_string().starts_with("2: t_ms"), "{err}");
+    }
+
+    #[test]
+    fn t_ms_too_large_for_the_time_line_says_too_large_not_not_a_number() {
+        for t in ["1e13", "1000000000000", "inf"] {
+            let err = Trace::parse(&format!("t_ms,input,level\n{t},button,0\n"))
+                .expect_err("too large")
+                .to_string();
+            assert_eq!(
+                err,
+                format!(
+                    "2: t_ms `{t}` is too large; a trace can span less than 1e12 ms (about 31 years)"
+                )
+            );
+        }
+        assert!(Trace::parse("t_ms,input,level\n999999999999,button,0\n").is_ok());
+        let nan = Trace::parse("t_ms,input,level\nNaN,button,0\n").expect_err("not a number");
+        assert!(nan.to_string().contains("is not a number"), "{nan}");
     }
 }

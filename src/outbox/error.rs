@@ -47,6 +47,16 @@ pub enum OutboxError {
     },
 
     #[error(
+        "cannot read {}: it is on a read-only file system, and SQLite must create {} beside \
+         it to read it; remount the file system read-write (findmnt -T {} names it), or copy \
+         the state directory somewhere writable and point --state-dir at the copy",
+        path.display(),
+        missing.display(),
+        path.display()
+    )]
+    ReadOnlyFileSystem { path: PathBuf, missing: PathBuf },
+
+    #[error(
         "there is no outbox at {}: the daemon has not run yet, or --state-dir points elsewhere",
         path.display()
     )]
@@ -213,6 +223,10 @@ mod tests {
         let errs = [
             OutboxError::NotCreated { path: path.into() },
             OutboxError::Corrupt { path: path.into() },
+            OutboxError::ReadOnlyFileSystem {
+                path: path.into(),
+                missing: "/d/outbox.sqlite3-shm".into(),
+            },
             classify(
                 failure(rusqlite::ffi::SQLITE_CANTOPEN),
                 path,

@@ -241,3 +241,17 @@ fn json_of_an_empty_outbox() {
     assert!(v["pending"]["oldest"].is_null() && v["pending"]["next_retry"].is_null());
     assert_eq!(v["announcements"], serde_json::json!([]));
 }
+
+#[test]
+fn limit_zero_is_refused_saying_what_to_give() {
+    assert_eq!(parse_limit("10"), Ok(10));
+    assert_eq!(parse_limit("1"), Ok(1));
+    let zero = parse_limit("0").expect_err("zero");
+    assert!(
+        zero.starts_with("0 would show no announcements; give 1 or more"),
+        "{zero}"
+    );
+    let word = parse_limit("all").expect_err("not a number");
+    assert!(word.contains("give 1 or more"), "{word}");
+    assert!(parse_limit("-1").is_err());
+}
