@@ -93,28 +93,31 @@ fn missing_trace_exits_2() {
     );
 }
 
-/// A long press whose press-down is still bouncing when the hold time is up fires once
-/// the press is accepted, not at the hold time: the line was stamped before the
-/// debounce that accepted the press, and so before events already printed.
+/// A single press whose release is still bouncing when the double-press gap is up fires
+/// once the release is accepted, not at the end of the gap: the line was stamped before
+/// the debounce that accepted the release, and so before events already printed (here
+/// the arm switch going off). (The same happened to a long press with a debounce
+/// longer than the hold, which `daas check` now refuses.)
 #[test]
-fn replay_long_press_is_not_stamped_before_its_debounce() {
+fn replay_single_press_is_not_stamped_before_its_release_is_debounced() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("slow-debounce.toml");
     std::fs::write(
         &config,
         "[button]\npin = 17\ndebounce_ms = 300\n\
          [arm_switch]\npin = 27\n\
-         [gestures]\nlong_press = \"all_gone\"\nlong_press_ms = 200\n\
-         [actions.all_gone]\nsubject = \"All gone\"\nbody = \"At {time}.\"\n\
+         [gestures]\npress = \"a\"\ndouble_press = \"b\"\ndouble_press_gap_ms = 100\n\
+         [actions.a]\nsubject = \"A\"\nbody = \"a\"\n\
+         [actions.b]\nsubject = \"B\"\nbody = \"b\"\n\
          [[sinks]]\ntype = \"console\"\nname = \"console\"\n",
     )
     .expect("write config");
     let trace = dir.path().join("slow-debounce.csv");
-    // Armed from the start; the press-down at 1000 ms is accepted at 1300 ms; the arm
-    // switch goes off at 1230 ms, after the hold time (1200 ms) but before then.
+    // Armed from the start; the release at 1500 ms is accepted at 1800 ms, after the
+    // gap's end (1600 ms); the arm switch goes off at 1700 ms (accepted at 1720 ms).
     std::fs::write(
         &trace,
-        "t_ms,input,level\n0,arm,0\n0,button,1\n1000,button,0\n1210,arm,1\n3000,button,1\n",
+        "t_ms,input,level\n0,arm,0\n0,button,1\n1000,button,0\n1500,button,1\n1700,arm,1\n",
     )
     .expect("write trace");
     let out = replay(&trace, &config);
@@ -125,8 +128,8 @@ fn replay_long_press_is_not_stamped_before_its_debounce() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "{\"t_ms\":1230,\"type\":\"arm\",\"armed\":false}\n\
-         {\"t_ms\":1300,\"type\":\"gesture\",\"gesture\":\"long_press\",\"action\":\"all_gone\",\"edge_t_ms\":1000,\"ignored\":\"disarmed\"}\n"
+        "{\"t_ms\":1720,\"type\":\"arm\",\"armed\":false}\n\
+         {\"t_ms\":1800,\"type\":\"gesture\",\"gesture\":\"press\",\"action\":\"a\",\"edge_t_ms\":1000,\"ignored\":\"disarmed\"}\n"
     );
 }
 
