@@ -1,16 +1,11 @@
 //! The built binary on good and bad input: `check`, `run --simulate` with scripted
 //! stdin, `notify`, and the errors people see (exit codes and messages).
 
+use crate::util::daas;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn daas() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_daas"));
-    c.env_remove("RUST_LOG").env_remove("JOURNAL_STREAM");
-    c
-}
 
 fn example() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config.example.toml")

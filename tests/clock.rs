@@ -2,15 +2,11 @@
 //! with libfaketime moving its wall clock and the preload shim saying whether the
 //! kernel reports it synchronised, against a real HTTP receiver on 127.0.0.1.
 
-mod daemon;
-mod preload;
-mod receiver;
-
 use std::time::{Duration, Instant};
 
-use daemon::{Setup, accepted_json, until, until_or_show};
-use preload::Clock;
-use receiver::Receiver;
+use crate::util::daemon::{Setup, accepted_json, until, until_or_show};
+use crate::util::preload::Clock;
+use crate::util::receiver::Receiver;
 
 /// Whether any event line of run 1 says a delivery is being retried.
 fn retrying(setup: &Setup) -> bool {

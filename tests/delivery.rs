@@ -5,11 +5,8 @@
 //! and on virtual time in `src/core/delivery/tests.rs`; the clock and disk faults are
 //! in tests/clock.rs and tests/faults.rs.
 
-mod daemon;
-mod receiver;
-
-use daemon::{Setup, accepted_ids, until, until_or_show};
-use receiver::Receiver;
+use crate::util::daemon::{Setup, accepted_ids, until, until_or_show};
+use crate::util::receiver::Receiver;
 
 fn pending(setup: &Setup) -> u64 {
     setup.status()["pending"]["count"].as_u64().expect("count")

@@ -11,49 +11,33 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-mod pki;
-mod smtp;
-
 use daas::config::Config;
 use daas::model::Announcement;
 use daas::sinks::{ConfiguredSink, SendError};
 use serde_json::Value;
 
-use pki::{Pki, free_port, pki, self_signed};
-use smtp::{PASSWORD, PLAIN_RELAY, Server, ServerOptions, USERNAME};
+use crate::util::pki::{Pki, free_port, pki, self_signed};
+use crate::util::smtp::{PASSWORD, PLAIN_RELAY, Server, ServerOptions, USERNAME};
 
 /// A valid config whose only sink is the email sink described by `sink` (TOML keys).
 fn config(sink: &str) -> Config {
-    let text = format!(
-        r#"
-[device]
-name = "Kitchen Pi"
-[button]
-pin = 17
-[gestures]
-press = "arrival"
-[actions.arrival]
-subject = "🍩 Doughnuts in the kitchen!"
-body = "Fresh doughnuts, announced by {{device}}. Come and get them."
-[[sinks]]
-type = "email"
-name = "mail"
-from = "Doughnut Button <donuts@example.org>"
-timeout_s = 20
-{sink}
-"#
+    let sinks = format!(
+        "[[sinks]]\ntype = \"email\"\nname = \"mail\"\n\
+         from = \"Doughnut Button <donuts@example.org>\"\ntimeout_s = 20\n{sink}"
     );
-    daas::config::parse(&text, "test.toml")
-        .unwrap_or_else(|err| panic!("config does not parse: {err}\n{text}"))
+    crate::util::config::parse(&crate::util::config::text(
+        "Kitchen Pi",
+        "🍩 Doughnuts in the kitchen!",
+        "Fresh doughnuts, announced by {device}. Come and get them.",
+        &sinks,
+    ))
 }
 
 fn toml_path(path: &Path) -> String {
     format!("{:?}", path.to_str().expect("utf-8 path"))
 }
 
-fn build(config: &Config) -> ConfiguredSink {
-    daas::sinks::build(&config.sinks[0]).unwrap_or_else(|err| panic!("sink does not build: {err}"))
-}
+use crate::util::config::first_sink as build;
 
 fn announcement(config: &Config, id: &str) -> Announcement {
     let made = daas::model::WallNow {

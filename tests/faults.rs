@@ -4,19 +4,15 @@
 //! that takes 300 ms (the preload shim), a full card (a small tmpfs), an outbox locked
 //! by another program at start-up, and the state directory deleted while it runs.
 
-mod daemon;
-mod preload;
-mod receiver;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use daemon::{Setup, accepted_ids, until, until_or_show};
-use receiver::Receiver;
+use crate::util::daemon::{Setup, accepted_ids, until, until_or_show};
+use crate::util::receiver::Receiver;
 
 /// Whether the daemon has said it is ready (the outbox is loaded).
-fn ready(daemon: &daemon::Daemon) -> bool {
+fn ready(daemon: &crate::util::daemon::Daemon) -> bool {
     daemon.stderr_text().contains("ready: ")
 }
 
@@ -52,7 +48,10 @@ async fn a_slow_disk_never_delays_a_press() {
     let mut setup = Setup::new(&[("lab", r.url("/hook"))], "");
     // Every fsync takes 300 ms, like a tired SD card.
     setup.env = vec![
-        ("LD_PRELOAD".into(), preload::shim().display().to_string()),
+        (
+            "LD_PRELOAD".into(),
+            crate::util::preload::shim().display().to_string(),
+        ),
         ("DAAS_SHIM_FSYNC_MS".into(), "300".into()),
     ];
     let mut daemon = setup.start(1);
@@ -82,21 +81,6 @@ async fn a_slow_disk_never_delays_a_press() {
     assert_eq!(code, Some(0), "{stderr}");
     // And both were committed all the same.
     assert_eq!(setup.ids().len(), 2);
-}
-
-/// Whether this test may run: it needs root (to mount a tmpfs). Without root it fails,
-/// saying so, unless DAAS_SKIP_ROOT_TESTS=1 asks to skip it.
-fn root_or_skip(test: &str) -> bool {
-    if rustix::process::geteuid().is_root() {
-        return true;
-    }
-    assert!(
-        std::env::var("DAAS_SKIP_ROOT_TESTS").as_deref() == Ok("1"),
-        "{test} needs root to mount a small tmpfs (run the suite as root, as CI does, or set \
-         DAAS_SKIP_ROOT_TESTS=1 to skip it)"
-    );
-    eprintln!("{test}: skipped (not root, DAAS_SKIP_ROOT_TESTS=1)");
-    false
 }
 
 /// A small tmpfs: a card that can be filled. Unmounted when dropped.
@@ -141,7 +125,10 @@ impl Drop for Card {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_card_never_makes_a_delivered_message_go_twice() {
-    if !root_or_skip("a_full_card_never_makes_a_delivered_message_go_twice") {
+    if !crate::util::root_or_skip(
+        "a_full_card_never_makes_a_delivered_message_go_twice",
+        "it mounts a small tmpfs",
+    ) {
         return;
     }
     let r = Receiver::start().await;

@@ -2,8 +2,6 @@
 //! server (Python's http.server with ssl, on 127.0.0.1) whose certificate comes from a
 //! lab CA is refused without `ca_file` and delivers with it.
 
-mod pki;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
@@ -21,8 +19,8 @@ impl Drop for HttpsServer {
     }
 }
 
-fn start(pki: &pki::Pki) -> HttpsServer {
-    let port = pki::free_port();
+fn start(pki: &crate::util::pki::Pki) -> HttpsServer {
+    let port = crate::util::pki::free_port();
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/https_server.py");
     let mut child = Command::new("/usr/bin/python3")
@@ -66,7 +64,7 @@ fn announcement() -> daas::model::Announcement {
 
 #[tokio::test]
 async fn a_lab_ca_is_trusted_only_through_ca_file() {
-    let pki = pki::pki();
+    let pki = crate::util::pki::pki();
     let server = start(&pki);
 
     let without = sink(server.port, None).sink.send(&announcement()).await;

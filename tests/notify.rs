@@ -2,30 +2,15 @@
 //! receivers (aiosmtpd for email, an HTTP server for the six webhook types): the
 //! table shows every sink delivered, exit 0, and each receiver really got it.
 
-mod pki;
-mod receiver;
-mod smtp;
-
-use std::process::Command;
-
-use receiver::Receiver;
+use crate::util::receiver::Receiver;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn notify_reaches_all_seven_sink_types() {
     let r = Receiver::start().await;
-    let pki = pki::pki();
-    let mail = smtp::Server::start(&pki, smtp::PLAIN_RELAY);
-    let config = format!(
+    let pki = crate::util::pki::pki();
+    let mail = crate::util::smtp::Server::start(&pki, crate::util::smtp::PLAIN_RELAY);
+    let sinks = format!(
         r#"
-[device]
-name = "3rd floor kitchen"
-[button]
-pin = 17
-[gestures]
-press = "arrival"
-[actions.arrival]
-subject = "Doughnuts in the {{device}}!"
-body = "Fresh doughnuts arrived at {{time}}."
 [[sinks]]
 type = "email"
 name = "mail"
@@ -62,12 +47,18 @@ url = "{base}/hook"
         port = mail.port,
         base = r.base,
     );
+    let config = crate::util::config::text(
+        "3rd floor kitchen",
+        "Doughnuts in the {device}!",
+        "Fresh doughnuts arrived at {time}.",
+        &sinks,
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("config.toml");
     std::fs::write(&path, config).expect("write config");
 
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_daas"))
+        crate::util::daas()
             .args(["notify", "--config"])
             .arg(&path)
             .output()

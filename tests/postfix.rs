@@ -1,4 +1,4 @@
-//! The email sink against a strict, real Postfix (tests/postfix/mod.rs): STARTTLS
+//! The email sink against a strict, real Postfix (tests/util/postfix.rs): STARTTLS
 //! with the test CA as `ca_file`, AUTH through Dovecot, EHLO names checked with
 //! `reject_non_fqdn_helo_hostname`, 8-bit text only where MIME declares it. Each case
 //! reads back the file Postfix delivered and decodes it with Python's email package,
@@ -8,17 +8,13 @@
 //! dovecot-core (tests/support/postfix-notes.md). Without root each test fails
 //! saying so, unless DAAS_SKIP_ROOT_TESTS=1, when it says it skipped.
 
-mod pki;
-#[path = "postfix/mod.rs"]
-mod strict;
-
 use daas::config::{Config, SinkConfig};
 use daas::model::Announcement;
 use daas::sinks::{ConfiguredSink, SendError};
 use serde_json::Value;
 
-use pki::{Pki, pki};
-use strict::{PASSWORD, Postfix, USERNAME};
+use crate::util::pki::{Pki, pki};
+use crate::util::postfix::{PASSWORD, Postfix, USERNAME};
 
 const SUBJECT: &str = "🍩 Doughnuts in the kitchen!";
 /// 8-bit text in the body: Postfix (strict_8bitmime) takes it only when MIME says so.
@@ -27,41 +23,23 @@ const BODY: &str = "Fresh doughnuts — crème brûlée and glazed 🍩, announc
 /// The sink for `postfix`, as the daemon builds it: STARTTLS, the login, the test
 /// CA; `extra` adds keys.
 fn config(postfix: &Postfix, pki: &Pki, extra: &str) -> Config {
-    let text = format!(
-        r#"
-[device]
-name = "Kitchen Pi"
-[button]
-pin = 17
-[gestures]
-press = "arrival"
-[actions.arrival]
-subject = "{SUBJECT}"
-body = "Fresh doughnuts — crème brûlée and glazed 🍩, announced by {{device}}."
-[[sinks]]
-type = "email"
-name = "mail"
-server = "127.0.0.1"
-port = {port}
-tls = "starttls"
-username = "{USERNAME}"
-password = "{PASSWORD}"
-from = "Doughnut Button <{USERNAME}>"
-to = "Lab <lab@example.org>"
-ca_file = {ca:?}
-timeout_s = 20
-{extra}
-"#,
+    let sinks = format!(
+        "[[sinks]]\ntype = \"email\"\nname = \"mail\"\nserver = \"127.0.0.1\"\nport = {port}\n\
+         tls = \"starttls\"\nusername = \"{USERNAME}\"\npassword = \"{PASSWORD}\"\n\
+         from = \"Doughnut Button <{USERNAME}>\"\nto = \"Lab <lab@example.org>\"\n\
+         ca_file = {ca:?}\ntimeout_s = 20\n{extra}",
         port = postfix.port,
         ca = pki.ca.to_str().expect("utf-8 path"),
     );
-    daas::config::parse(&text, "test.toml")
-        .unwrap_or_else(|err| panic!("config does not parse: {err}\n{text}"))
+    crate::util::config::parse(&crate::util::config::text(
+        "Kitchen Pi",
+        SUBJECT,
+        "Fresh doughnuts — crème brûlée and glazed 🍩, announced by {device}.",
+        &sinks,
+    ))
 }
 
-fn build(config: &Config) -> ConfiguredSink {
-    daas::sinks::build(&config.sinks[0]).unwrap_or_else(|err| panic!("sink does not build: {err}"))
-}
+use crate::util::config::first_sink as build;
 
 /// An announcement made now; `trusted` says whether the clock could be believed
 /// (when not, `created` is None and the email has no Date).
@@ -108,7 +86,7 @@ fn helo_in_received(mail: &Value) -> String {
 
 #[tokio::test]
 async fn a_strict_postfix_delivers_what_the_sink_sends() {
-    if !strict::running_as_root("a_strict_postfix_delivers_what_the_sink_sends") {
+    if !crate::util::postfix::running_as_root("a_strict_postfix_delivers_what_the_sink_sends") {
         return;
     }
     let pki = pki();
@@ -187,7 +165,8 @@ async fn a_strict_postfix_delivers_what_the_sink_sends() {
 /// bare `helo_name` now, so the sink is built around one here, past that check.
 #[tokio::test]
 async fn a_bare_ehlo_name_is_refused_permanently_with_advice() {
-    if !strict::running_as_root("a_bare_ehlo_name_is_refused_permanently_with_advice") {
+    if !crate::util::postfix::running_as_root("a_bare_ehlo_name_is_refused_permanently_with_advice")
+    {
         return;
     }
     let pki = pki();

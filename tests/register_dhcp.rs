@@ -3,12 +3,10 @@
 //! broken snippet, so a pass means something. `daas` runs in a private network
 //! namespace whose `eth0` has a known MAC (see tests/netns).
 
-mod netns;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
-use netns::{LAB, MAC, NO_ADDRESS, Netns, assert_exit, text};
+use crate::util::netns::{LAB, MAC, NO_ADDRESS, Netns, assert_exit, text};
 
 /// `daas register dhcp --format FORMAT` for doughnut at 10.20.30.40 on eth0, plus
 /// `extra`; the snippet it printed.

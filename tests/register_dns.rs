@@ -3,28 +3,24 @@
 //! lab admin must be able to act on: wrong secret, unknown key, a key without
 //! permission, a name outside the zone, no server listening, a broken key file.
 
-mod bind;
-
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use bind::{Bind, KEY_NAME, addresses};
+use crate::util::bind::{Bind, KEY_NAME, addresses};
+use crate::util::{daas, text};
 use hickory_proto::rr::RecordType;
-
-fn daas() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_daas"));
-    c.env_remove("RUST_LOG").env_remove("JOURNAL_STREAM");
-    c
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// `daas register dns --server SERVER --zone lab.test`, for more arguments.
 fn dns_at(server: &str) -> Command {
     let mut cmd = daas();
-    cmd.args(["register", "dns", "--server", server, "--zone", bind::ZONE]);
+    cmd.args([
+        "register",
+        "dns",
+        "--server",
+        server,
+        "--zone",
+        crate::util::bind::ZONE,
+    ]);
     cmd
 }
 
@@ -174,7 +170,11 @@ fn a_wrong_secret_is_reported_as_a_wrong_key() {
     let bind = Bind::start();
     // Same name, another secret: what a stale copy of the key file looks like.
     let stale = bind.dir.path().join("stale.key");
-    std::fs::write(&stale, bind::tsig_keygen("hmac-sha256", KEY_NAME)).expect("write");
+    std::fs::write(
+        &stale,
+        crate::util::bind::tsig_keygen("hmac-sha256", KEY_NAME),
+    )
+    .expect("write");
     let out = dns_at(&bind.server())
         .arg("--key")
         .arg(&stale)
@@ -257,9 +257,13 @@ fn a_name_outside_the_zone_is_notzone() {
 
 #[test]
 fn no_server_listening_times_out_within_the_timeout() {
-    let port = bind::free_udp_and_tcp_port();
+    let port = crate::util::bind::free_udp_and_tcp_port();
     let key = tempfile::NamedTempFile::new().expect("temp");
-    std::fs::write(key.path(), bind::tsig_keygen("hmac-sha256", KEY_NAME)).expect("write");
+    std::fs::write(
+        key.path(),
+        crate::util::bind::tsig_keygen("hmac-sha256", KEY_NAME),
+    )
+    .expect("write");
     let start = Instant::now();
     let out = dns_at(&format!("127.0.0.1:{port}"))
         .arg("--key")
@@ -328,7 +332,7 @@ fn config_register_table_gives_the_defaults() {
         format!(
             "[button]\npin = 17\n[gestures]\npress = \"arrival\"\n[actions.arrival]\nsubject = \"s\"\nbody = \"b\"\n[[sinks]]\ntype = \"console\"\nname = \"console\"\n\n[register]\nserver = \"{}\"\nzone = \"{}\"\nkey_file = \"{}\"\nname = \"kitchen\"\nttl = 120\n",
             bind.server(),
-            bind::ZONE,
+            crate::util::bind::ZONE,
             bind.key_file().display()
         ),
     )
@@ -425,7 +429,11 @@ fn an_unsigned_noerror_answer_is_not_trusted() {
         }
     });
     let key = tempfile::NamedTempFile::new().expect("temp");
-    std::fs::write(key.path(), bind::tsig_keygen("hmac-sha256", KEY_NAME)).expect("write");
+    std::fs::write(
+        key.path(),
+        crate::util::bind::tsig_keygen("hmac-sha256", KEY_NAME),
+    )
+    .expect("write");
     let out = dns_at(&format!("127.0.0.1:{port}"))
         .arg("--key")
         .arg(key.path())

@@ -9,10 +9,7 @@
 //! dir, which every namespace sees, so the agent forwards to it and the test asks
 //! kea-dhcp4 itself, over that socket, what it holds — an answer daas had no part in.
 
-mod netns;
-
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -20,7 +17,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use netns::{LAB, MAC, Netns, assert_exit, text};
+use crate::util::free_port;
+use crate::util::netns::{LAB, MAC, Netns, assert_exit, text};
 use serde_json::{Value, json};
 
 /// Another client's reservation, in every test's subnet.
@@ -28,14 +26,6 @@ const OTHER_MAC: &str = "02:00:5e:10:00:99";
 
 /// How long Kea may take to start (far more than it needs, for loaded CI machines).
 const START_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// A free TCP port on 127.0.0.1 (bound and released).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 /// Environment for every Kea process: pid and lock files in `dir`, and the
 /// directories newer (security-patched) Kea builds confine sockets, lease files and

@@ -2,9 +2,7 @@
 //! default-route interface and its MAC and addresses come from the kernel as they
 //! are, and the errors for a wrong or missing interface tell the user what to type.
 
-mod netns;
-
-use netns::{LAB, LOOPBACK_ONLY, MAC, NO_ROUTE, Netns, assert_exit, text};
+use crate::util::netns::{LAB, LOOPBACK_ONLY, MAC, NO_ROUTE, Netns, assert_exit, text};
 use serde_json::{Value, json};
 
 /// This machine's hostname, as the kernel has it (the namespace shares it).

@@ -1,16 +1,8 @@
 //! `daas replay` on the trace fixtures in tests/traces: each prints exactly the
 //! events worked out by hand in its `.jsonl`, and bad traces exit 2 naming the line.
 
+use crate::util::{daas, root};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn daas() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_daas"))
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn replay(trace: &Path, config: &Path) -> std::process::Output {
     daas()

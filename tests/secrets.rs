@@ -3,28 +3,16 @@
 //! webhook token or header value appears in stderr, event lines, the `notify` table or
 //! `check` output — even at `--log-level trace`.
 
-mod receiver;
-
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use receiver::Receiver;
+use crate::util::receiver::Receiver;
+use crate::util::{daas, free_port};
 
 const URL_TOKEN: &str = "XOXB-url-token-4242";
 const FILE_TOKEN: &str = "file-token-7f7f7f";
 const HEADER_SECRET: &str = "header-secret-9a9a9a";
 const PASSWORD: &str = "smtp-password-5c5c5c";
-
-fn daas() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_daas"));
-    c.env_remove("RUST_LOG").env_remove("JOURNAL_STREAM");
-    c
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
 
 fn assert_clean(what: &str, output: &[u8]) {
     let text = String::from_utf8_lossy(output);

@@ -3,11 +3,11 @@
 //! is set, `STOPPING=1` on SIGTERM.
 
 use std::os::unix::net::UnixDatagram;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 fn start(socket: &std::path::Path, state: &std::path::Path, watchdog_usec: Option<u64>) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_daas"));
+    let mut cmd = crate::util::daas();
     cmd.args(["run", "--simulate", "--state-dir"])
         .arg(state)
         .env("NOTIFY_SOCKET", socket)

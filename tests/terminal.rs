@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -36,7 +36,7 @@ fn enter_on_a_terminal_prints_the_announcement() {
         .expect("open pts");
 
     let state = tempfile::tempdir().expect("state dir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_daas"))
+    let mut child = crate::util::daas()
         .args(["run", "--simulate"])
         .env_remove("RUST_LOG")
         // The built-in config keeps its outbox in the user's state dir.

@@ -354,6 +354,27 @@ mod tests {
         }
     }
 
+    /// What a Teams Workflows webhook takes: a message with one Adaptive Card whose
+    /// text blocks are the subject (bold, large) and the body.
+    #[test]
+    fn teams_gets_an_adaptive_card_with_subject_and_body() {
+        let body = payload(&Chat::Teams, &announcement("Doughnuts!", "In the kitchen."));
+        assert_eq!(body["type"], "message");
+        let card = &body["attachments"][0];
+        assert_eq!(
+            card["contentType"],
+            "application/vnd.microsoft.card.adaptive"
+        );
+        assert_eq!(card["content"]["type"], "AdaptiveCard");
+        let blocks = card["content"]["body"].as_array().expect("card body");
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(
+            (&blocks[0]["text"], &blocks[0]["weight"], &blocks[0]["size"]),
+            (&json!("Doughnuts!"), &json!("Bolder"), &json!("Large"))
+        );
+        assert_eq!(blocks[1]["text"], "In the kitchen.");
+    }
+
     #[test]
     fn slack_escapes_its_control_characters() {
         let chat = Chat::Slack {

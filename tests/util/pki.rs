@@ -3,11 +3,12 @@
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use tempfile::TempDir;
+
+pub use super::free_port;
 
 /// A CA and a server certificate for localhost / 127.0.0.1 signed by it.
 ///
@@ -128,10 +129,4 @@ pub fn self_signed() -> Pki {
         key,
         _dir: dir,
     }
-}
-
-/// A port nobody listens on (at the moment of asking).
-pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("local address").port()
 }

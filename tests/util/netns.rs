@@ -14,6 +14,8 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 
+pub use super::text;
+
 /// The MAC of `eth0` in [`LAB`].
 pub const MAC: &str = "02:00:5e:10:00:01";
 
@@ -123,11 +125,6 @@ impl Drop for Netns {
         let _ = self.holder.kill();
         let _ = self.holder.wait();
     }
-}
-
-/// Output as text, for assertions.
-pub fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Asserts the exit code, showing both streams when it is wrong.

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::pki::{Pki, free_port};
+use crate::util::pki::{Pki, free_port};
 
 /// How long the server may take to start on a busy machine.
 const READY_WAIT: Duration = Duration::from_secs(20);

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::pki::{Pki, free_port};
+use crate::util::pki::{Pki, free_port};
 
 pub const USERNAME: &str = "donuts@example.org";
 pub const PASSWORD: &str = "correct-horse-battery-staple";
@@ -22,22 +22,12 @@ pub const PASSWORD: &str = "correct-horse-battery-staple";
 /// How long a delivery may take after the server's 250 (about 0.1 s here).
 const DELIVERY_WAIT: Duration = Duration::from_secs(20);
 
-/// Whether a test that needs root can run. Postfix's master and Dovecot start as
-/// root and drop privileges, so without root the test cannot run at all: it fails
-/// saying so, unless `DAAS_SKIP_ROOT_TESTS=1` asks to skip it (then it says that).
+/// Whether the test may run: Postfix and Dovecot start as root and drop privileges.
 pub fn running_as_root(test: &str) -> bool {
-    if rustix::process::geteuid().is_root() {
-        return true;
-    }
-    if std::env::var("DAAS_SKIP_ROOT_TESTS").as_deref() == Ok("1") {
-        eprintln!(
-            "skipped {test}: it needs root (Postfix and Dovecot start as root and drop privileges) and DAAS_SKIP_ROOT_TESTS=1 is set"
-        );
-        return false;
-    }
-    panic!(
-        "{test} needs root: Postfix and Dovecot start as root and drop privileges; run the tests as root (scripts/test does), or set DAAS_SKIP_ROOT_TESTS=1 to skip it"
-    );
+    super::root_or_skip(
+        test,
+        "Postfix and Dovecot start as root and drop privileges",
+    )
 }
 
 fn script() -> PathBuf {
@@ -97,7 +87,7 @@ impl Postfix {
     }
 
     /// The message delivered to lab@example.org with this `Message-ID`, decoded by
-    /// Python's email package (tests/postfix/parse_mail.py), with its raw text.
+    /// Python's email package (tests/support/parse_mail.py), with its raw text.
     pub fn delivered(&self, message_id: &str) -> (Value, String) {
         let wanted = format!("Message-ID: {message_id}");
         let deadline = Instant::now() + DELIVERY_WAIT;
@@ -150,7 +140,7 @@ fn python() -> String {
 }
 
 fn parse(path: &Path) -> Value {
-    let parser = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/postfix/parse_mail.py");
+    let parser = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/parse_mail.py");
     let output = Command::new(python())
         .arg(parser)
         .arg(path)

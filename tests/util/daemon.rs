@@ -6,12 +6,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::receiver::Receiver;
+use crate::util::receiver::Receiver;
 
 /// A test's state dir and config.
 pub struct Setup {
@@ -62,7 +62,7 @@ impl Setup {
 
     /// Starts the daemon; stdin stays open for [`Daemon::send`].
     pub fn start(&self, run: usize) -> Daemon {
-        let child = Command::new(env!("CARGO_BIN_EXE_daas"))
+        let child = crate::util::daas()
             .args(["run", "--simulate", "--config"])
             .arg(&self.config)
             .arg("--state-dir")
@@ -91,7 +91,7 @@ impl Setup {
 
     /// `daas status ARGS` on this setup's config and state directory.
     pub fn run_status(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_daas"))
+        crate::util::daas()
             .arg("status")
             .args(args)
             .arg("--config")
