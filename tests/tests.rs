@@ -11,6 +11,7 @@ mod delivery;
 mod email;
 mod faults;
 mod https;
+mod in_process;
 mod notify;
 mod outbox;
 mod postfix;
