@@ -4,46 +4,42 @@
 //! both times, so the difference is only the hanging. Prints the median and p99 of
 //! the first and the last receipt at the 5. Run: `cargo bench --bench fanout`.
 
+#[path = "../tests/util/receiver/mod.rs"]
+mod receiver;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use daas::commands::fanout::Fanout;
 use daas::sinks;
+use receiver::{Options, Received, Receiver};
 use tokio::sync::mpsc;
 
 const ANNOUNCEMENTS: usize = 100;
 const WATCHED: usize = 5;
 const OTHERS: usize = 2;
 
-/// A receiver; with `hang` it never answers, and with `watched` it reports receipts.
-/// Receivers run on their own runtime (`servers`), as real servers would be elsewhere.
+/// A receiver (the tests' own); with `hang` it never answers, and with `watched` it
+/// reports receipts. Receivers run on their own runtime (`servers`), as real servers
+/// would be elsewhere. Returns the sink URL and the receiver, which serves until dropped.
 async fn receiver(
     servers: &tokio::runtime::Handle,
     receipts: mpsc::UnboundedSender<Instant>,
     hang: bool,
     watched: bool,
-) -> String {
-    let app = Router::new().fallback(move || {
-        let receipts = receipts.clone();
-        async move {
-            if watched {
-                let _ = receipts.send(Instant::now());
-            }
-            if hang {
-                std::future::pending::<()>().await;
-            }
-            "ok"
-        }
-    });
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("nonblocking");
-    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-    servers.spawn(async move {
-        let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-        axum::serve(listener, app).await.expect("serve")
-    });
-    url
+) -> (String, Receiver) {
+    let on_arrival = move |request: &Received| {
+        let _ = receipts.send(request.at);
+    };
+    let options = Options {
+        on_arrival: watched.then(|| Arc::new(on_arrival) as receiver::OnArrival),
+        ..Options::default()
+    };
+    let receiver = servers
+        .spawn(Receiver::start_with(options))
+        .await
+        .expect("a receiver");
+    (receiver.url(if hang { "/hang" } else { "/hook" }), receiver)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -57,14 +53,16 @@ async fn run(
 ) -> (Vec<Duration>, Vec<Duration>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut entries = String::new();
+    let mut receivers = Vec::new();
     for i in 0..WATCHED + OTHERS {
-        let url = receiver(
+        let (url, receiver) = receiver(
             servers,
             tx.clone(),
             i >= WATCHED && others_hang,
             i < WATCHED,
         )
         .await;
+        receivers.push(receiver);
         entries += &format!(
             "[[sinks]]\ntype = \"webhook\"\nname = \"r{i}\"\nurl = \"{url}\"\ntimeout_s = 30\n"
         );

@@ -15,14 +15,17 @@
 //! Run: `cargo bench --bench latency` (needs python3-aiosmtpd; python3-requests for
 //! the original script, which is left out, saying so, without it).
 
+#[path = "../tests/util/receiver/mod.rs"]
+mod receiver;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use daas::clock::monotonic;
+use receiver::{Options, Received, Receiver};
 
 const PRESSES: usize = 20;
 const WARMUP: usize = 2;
@@ -33,30 +36,24 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Five receivers on a runtime of their own; each arrival goes to the channel.
+/// Five receivers (the tests' own) on a runtime of their own; each arrival goes to
+/// the channel. They serve while the returned receivers live.
 fn receivers(
     runtime: &tokio::runtime::Runtime,
-) -> (Vec<String>, mpsc::Receiver<(usize, Duration)>) {
+) -> (Vec<Receiver>, mpsc::Receiver<(usize, Duration)>) {
     let (tx, rx) = mpsc::channel();
-    let mut urls = Vec::new();
+    let mut receivers = Vec::new();
     for hook in 0..HOOKS {
         let tx = tx.clone();
-        let app = Router::new().fallback(move || {
-            let _ = tx.send((hook, monotonic::now()));
-            async { "ok" }
-        });
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
-        urls.push(format!(
-            "http://{}/hook",
-            listener.local_addr().expect("addr")
-        ));
-        runtime.spawn(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            axum::serve(listener, app).await.expect("serve");
-        });
+        let on_arrival = move |request: &Received| {
+            let _ = tx.send((hook, request.arrived));
+        };
+        receivers.push(runtime.block_on(Receiver::start_with(Options {
+            on_arrival: Some(std::sync::Arc::new(on_arrival)),
+            ..Options::default()
+        })));
     }
-    (urls, rx)
+    (receivers, rx)
 }
 
 /// A child that prints `READY` on stdout when it can be used.
@@ -326,7 +323,8 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let (hooks, arrivals) = receivers(&runtime);
+    let (receivers, arrivals) = receivers(&runtime);
+    let hooks: Vec<String> = receivers.iter().map(|r| r.url("/hook")).collect();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("mail");
     std::fs::create_dir(&out).expect("mail dir");

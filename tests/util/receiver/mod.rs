@@ -1,25 +1,25 @@
-//! A real HTTP receiver for the sink tests: an axum server on 127.0.0.1 (a random
-//! port, or a given one so it can be stopped and started again) that records every
-//! request it gets and answers by path:
-//! - `/hang…` never answers;
-//! - `/status/NNN…` answers status NNN (with `Retry-After: 7` for 429);
-//! - `/huge…` answers 400 with a 1 MiB body;
-//! - `/slow/MS…` answers 200 after MS milliseconds;
-//! - `/fail-first/K/CODE…` answers CODE (with `Retry-After: 2` for 429) to the first K
-//!   requests on that path, then 200;
-//! - anything else answers 200 `ok`.
+//! A real HTTP receiver for the sink tests, the benches and the soak: an axum server
+//! on 127.0.0.1 (a random port, or a given one so it can be stopped and started
+//! again) that records every request it gets. It answers by path for the tests
+//! (`by_path`: hangs, refusals, slow and failing-first answers) or as a healthy or
+//! flaky soak receiver (`soak`, logging to a file scripts/soak reads). Only requests
+//! answered 200 count as received (`accepted`).
 //!
-//! Only requests answered 200 count as received (`accepted`).
+//! The benches and examples/receiver.rs include this directory with `#[path]`, so
+//! there is one receiver.
 
 #![allow(dead_code)]
+
+pub mod by_path;
+pub mod soak;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::Response;
 
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
@@ -29,6 +29,9 @@ pub struct Received {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub at: Instant,
+    /// The same moment on CLOCK_MONOTONIC (what the daemon's event lines and the
+    /// soak's SIGKILL stamps use).
+    pub arrived: Duration,
     /// The status it was answered with (`None` while unanswered, or never).
     pub answered: Option<u16>,
 }
@@ -48,6 +51,39 @@ impl Received {
 
 pub type Log = Arc<Mutex<Vec<Received>>>;
 
+/// Called with each request as it arrives (the benches time receipts with it).
+pub type OnArrival = Arc<dyn Fn(&Received) + Send + Sync>;
+
+/// How a receiver answers.
+#[derive(Clone)]
+pub enum Answers {
+    /// By the request's path (`by_path::respond`).
+    ByPath,
+    /// As a soak receiver, by seed and announcement id.
+    Soak(Arc<soak::Soak>),
+}
+
+/// Everything a receiver can be started with.
+pub struct Options {
+    /// The port to listen on (0: any free one).
+    pub port: u16,
+    /// Where requests are recorded (shared, so a restarted receiver keeps one log).
+    pub log: Log,
+    pub answers: Answers,
+    pub on_arrival: Option<OnArrival>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            port: 0,
+            log: Log::default(),
+            answers: Answers::ByPath,
+            on_arrival: None,
+        }
+    }
+}
+
 /// A running receiver.
 pub struct Receiver {
     pub base: String,
@@ -66,19 +102,40 @@ impl Receiver {
     /// Starts a receiver on `port` (0: any), logging into `received` (so a restarted
     /// receiver keeps one log).
     pub async fn start_on(port: u16, received: Log) -> Receiver {
+        Receiver::start_with(Options {
+            port,
+            log: received,
+            ..Options::default()
+        })
+        .await
+    }
+
+    /// Starts a receiver with `options` on the current tokio runtime.
+    pub async fn start_with(options: Options) -> Receiver {
+        let Options {
+            port,
+            log: received,
+            answers,
+            on_arrival,
+        } = options;
         let log = Arc::clone(&received);
         let app = Router::new().fallback(
             move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                let log = Arc::clone(&log);
                 let request = Received {
                     method,
                     uri,
                     headers,
                     body,
                     at: Instant::now(),
+                    arrived: daas::clock::monotonic::now(),
                     answered: None,
                 };
-                async move { answer(&log, request).await }
+                if let Some(on_arrival) = &on_arrival {
+                    on_arrival(&request);
+                }
+                let log = Arc::clone(&log);
+                let answers = answers.clone();
+                async move { answer(&log, &answers, request).await }
             },
         );
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
@@ -131,63 +188,19 @@ impl Receiver {
     }
 }
 
-async fn answer(log: &Mutex<Vec<Received>>, request: Received) -> Response {
+async fn answer(log: &Mutex<Vec<Received>>, answers: &Answers, request: Received) -> Response {
     let path = request.uri.path().to_string();
+    let (body, arrived) = (request.body.clone(), request.arrived);
     let (index, earlier_on_path) = {
         let mut log = log.lock().expect("lock");
         let earlier = log.iter().filter(|r| r.uri.path() == path).count();
         log.push(request);
         (log.len() - 1, earlier)
     };
-    let (status, response) = respond(&path, earlier_on_path).await;
+    let (status, response) = match answers {
+        Answers::ByPath => by_path::respond(&path, earlier_on_path).await,
+        Answers::Soak(soak) => soak.respond(&body, arrived).await,
+    };
     log.lock().expect("lock")[index].answered = Some(status.as_u16());
     response
-}
-
-async fn respond(path: &str, earlier_on_path: usize) -> (StatusCode, Response) {
-    if path.starts_with("/hang") {
-        std::future::pending::<()>().await;
-    }
-    if path.starts_with("/huge") {
-        return (
-            StatusCode::BAD_REQUEST,
-            (StatusCode::BAD_REQUEST, "E".repeat(1 << 20)).into_response(),
-        );
-    }
-    if let Some(ms) = path
-        .strip_prefix("/slow/")
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|m| m.parse().ok())
-    {
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-    }
-    let mut code = path
-        .strip_prefix("/status/")
-        .and_then(|rest| rest.get(..3))
-        .and_then(|c| c.parse::<u16>().ok());
-    let mut retry_after = "7";
-    if let Some(rest) = path.strip_prefix("/fail-first/") {
-        let mut parts = rest.split('/');
-        let k: usize = parts
-            .next()
-            .and_then(|k| k.parse().ok())
-            .expect("/fail-first/K/CODE");
-        let c: u16 = parts
-            .next()
-            .and_then(|c| c.parse().ok())
-            .expect("/fail-first/K/CODE");
-        retry_after = "2";
-        if earlier_on_path < k {
-            code = Some(c);
-        }
-    }
-    let status = code.map_or(StatusCode::OK, |c| StatusCode::from_u16(c).expect("status"));
-    let response = match status {
-        StatusCode::OK => (status, "ok").into_response(),
-        StatusCode::TOO_MANY_REQUESTS => {
-            (status, [("retry-after", retry_after)], "slow down").into_response()
-        }
-        _ => (status, format!("answer {}", status.as_u16())).into_response(),
-    };
-    (status, response)
 }
