@@ -208,7 +208,8 @@ fn run(
                 .map_err(usage)?,
         ))),
     };
-    let sinks = sinks::from_config(&loaded.config.sinks).map_err(usage)?;
+    let sinks =
+        sinks::from_config(&loaded.config.sinks).map_err(|err| sink_failure(&loaded, err))?;
     let settings = Settings::of(&loaded.config);
     let state_dir = state_dir.unwrap_or_else(|| settings.state_dir.clone());
     let runtime = runtime_builder()?;
@@ -249,6 +250,15 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, Failure> {
     })
 }
 
+/// A sink that cannot be built is a config error: `PATH:LINE:COL: sink "x" (type): …`
+/// like every other, or as it is for the built-in config, which has no file.
+fn sink_failure(loaded: &Loaded, error: sinks::BuildError) -> Failure {
+    match loaded.locate_sink_error(&error) {
+        Some(located) => usage(anyhow::Error::msg(located)),
+        None => usage(error),
+    }
+}
+
 fn runtime_error(error: impl std::error::Error + Send + Sync + 'static) -> Failure {
     runtime(error)
 }
@@ -256,7 +266,7 @@ fn runtime_error(error: impl std::error::Error + Send + Sync + 'static) -> Failu
 fn check(path: Option<&Path>) -> Result<ExitCode, Failure> {
     let loaded = load_config(path, false)?;
     // Building the sinks reads their secrets: a missing password file shows up now.
-    sinks::from_config(&loaded.config.sinks).map_err(usage)?;
+    sinks::from_config(&loaded.config.sinks).map_err(|err| sink_failure(&loaded, err))?;
     print!("{}", config::summary::summary(&loaded.config));
     Ok(ExitCode::SUCCESS)
 }
@@ -326,7 +336,7 @@ fn notify_now(action: Option<String>, config: Option<&Path>) -> Result<ExitCode,
             defined.join(", ")
         )));
     };
-    let sinks = sinks::from_config(&c.sinks).map_err(usage)?;
+    let sinks = sinks::from_config(&c.sinks).map_err(|err| sink_failure(&loaded, err))?;
     let reports = runtime_builder()?.block_on(notify::notify(sinks, announcement));
     println!("{}", notify::table(&reports));
     let failed = reports.iter().any(|r| r.error.is_some());

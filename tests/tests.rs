@@ -21,5 +21,6 @@ mod register_kea;
 mod register_show;
 mod replay;
 mod secrets;
+mod sink_errors;
 mod systemd;
 mod terminal;

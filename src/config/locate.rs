@@ -48,3 +48,11 @@ pub fn key_position(text: &str, path: &[KeyPart]) -> (usize, usize) {
     }
     offset.map_or((1, 1), |o| line_column(text, o))
 }
+
+/// The position of `key` in the `index`th `[[sinks]]` table (from 0), or of the table
+/// when `key` is `None` or not written there.
+pub fn sink_position(text: &str, index: usize, key: Option<&str>) -> (usize, usize) {
+    let mut path = vec![KeyPart::Key("sinks".to_string()), KeyPart::Index(index)];
+    path.extend(key.map(|key| KeyPart::Key(key.to_string())));
+    key_position(text, &path)
+}

@@ -22,6 +22,7 @@ pub use settings::Settings;
 
 use crate::core::gesture::GestureTiming;
 use crate::model::Level;
+use crate::sinks::BuildError;
 
 /// Where daas looks for its config when `--config` is not given.
 pub const DEFAULT_PATH: &str = "/etc/daas/config.toml";
@@ -90,6 +91,26 @@ pub struct Loaded {
     pub config: Config,
     /// The file, or `None` for the built-in default.
     pub path: Option<PathBuf>,
+    /// The text it was read from, to point into when a later step (building the
+    /// sinks) finds a problem.
+    pub text: String,
+}
+
+impl Loaded {
+    /// A sink that cannot be built, at its place in the file: the key the error is
+    /// about, else its `[[sinks]]` table. `None` for the built-in config, which has no
+    /// file to point into.
+    pub fn locate_sink_error(&self, err: &BuildError) -> Option<Located> {
+        let path = self.path.as_ref()?;
+        let (line, column) = locate::sink_position(&self.text, err.index, err.key.as_deref());
+        Some(Located {
+            file: path.display().to_string(),
+            line,
+            column,
+            // Located cuts the values it quotes, once.
+            message: err.uncut(),
+        })
+    }
 }
 
 /// Reads and validates the config at `path`.
@@ -104,6 +125,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     Ok(Loaded {
         config,
         path: Some(path.to_path_buf()),
+        text,
     })
 }
 
@@ -112,7 +134,11 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
 pub fn built_in() -> Result<Loaded, ConfigError> {
     let mut config = parse(BUILT_IN, "<built-in config>")?;
     config.daemon.state_dir = user_state_dir();
-    Ok(Loaded { config, path: None })
+    Ok(Loaded {
+        config,
+        path: None,
+        text: BUILT_IN.to_string(),
+    })
 }
 
 /// `$XDG_STATE_HOME/daas`, else `~/.local/state/daas`, else a folder in the temp dir.

@@ -157,8 +157,10 @@ impl Checker {
                     format!("sink name \"{name}\" is used by sinks {} and {}; sink names must be unique", first + 1, index + 1),
                 );
             }
-            for (key, message) in sink.table().check() {
-                self.fail(at(key), message);
+            // Every such problem is about a key; one that were not would point at
+            // the table's `type`.
+            for problem in sink.table().problems() {
+                self.fail(at(problem.key().unwrap_or("type")), problem.to_string());
             }
             let timeout = sink.timeout_s();
             if !(1..=300).contains(&timeout) {

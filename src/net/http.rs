@@ -13,21 +13,20 @@ use super::tls::{self, TlsSetupError};
 /// The longest a connection may take to open, within the caller's timeout.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Why no HTTP client could be built.
+/// Why no HTTP client could be built. The cause is in the message and not a
+/// `source()`: callers print the chain, and each cause must be said once.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("{0}")]
-    Tls(TlsSetupError),
-    #[error("cannot set up HTTP: {}", error_chain(cause))]
+    /// The `ca_file` (the only input that can fail): its own words, file and fix.
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
+    /// reqwest refused its settings, which are ours and fixed: a bug, not a config
+    /// mistake.
+    #[error(
+        "cannot set up HTTP: {}; please report this as a bug in daas",
+        error_chain(cause)
+    )]
     Build { cause: reqwest::Error },
-}
-
-/// The sinks still build their errors as text (`sinks::BuildError`); this lets
-/// their `?` take a [`ClientError`] as it is.
-impl From<ClientError> for String {
-    fn from(err: ClientError) -> String {
-        err.to_string()
-    }
 }
 
 /// A client that trusts the webpki roots plus `ca_file`. `timeout` bounds only

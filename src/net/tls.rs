@@ -11,6 +11,8 @@ use rustls::CertificateError;
 use rustls::pki_types::CertificateDer;
 
 /// Why the TLS client settings could not be made; each names the file and the fix.
+/// The cause is in the message and not a `source()`: callers print the chain, and
+/// each cause must be said once.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsSetupError {
     #[error(
@@ -26,20 +28,16 @@ pub enum TlsSetupError {
         path.display()
     )]
     NoCertificate { path: PathBuf },
-    #[error("`ca_file` {}: a certificate is not usable: {cause}", path.display())]
+    #[error(
+        "`ca_file` {} holds a certificate that cannot be used: {cause}; give the PEM \
+         certificate of the CA that signed the server's certificate",
+        path.display()
+    )]
     UnusableCertificate { path: PathBuf, cause: rustls::Error },
     /// ring offers the safe default protocol versions, so this does not happen with
     /// the provider we build; rustls still asks us to handle it.
     #[error("TLS setup failed: {cause}")]
     Protocols { cause: rustls::Error },
-}
-
-/// The sinks still build their errors as text (`sinks::BuildError`); this lets
-/// their `?` take a [`TlsSetupError`] as it is.
-impl From<TlsSetupError> for String {
-    fn from(err: TlsSetupError) -> String {
-        err.to_string()
-    }
 }
 
 /// Reads the certificates of a PEM file, for `ca_file`.

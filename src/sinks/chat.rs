@@ -16,9 +16,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::registry::{SinkTable, default_timeout_s, url_secret};
-use super::secret::SecretSpec;
-use super::secret::{Redactor, Secret};
-use super::{SendError, Sink, http};
+use super::secret::{Redactor, Secret, SecretError, SecretSpec};
+use super::{SendError, Sink, SinkError, http};
 use crate::model::Announcement;
 use crate::model::BoxFuture;
 
@@ -240,10 +239,14 @@ macro_rules! chat_table {
                 &self,
                 secrets: Vec<Secret>,
                 timeout: Duration,
-            ) -> Result<Arc<dyn Sink>, String> {
+            ) -> Result<Arc<dyn Sink>, SinkError> {
                 let $c = self;
                 let $d = self;
-                let url = secrets.into_iter().next().ok_or("no `url`")?;
+                // `secrets` has the one `url` resolved, or building stopped before this.
+                let url = secrets
+                    .into_iter()
+                    .next()
+                    .ok_or(SecretError::Missing { key: "url" })?;
                 let sink =
                     ChatSink::new(&$base.name, $chat, $base.ca_file.as_deref(), url, timeout)?;
                 Ok(Arc::new(sink))
@@ -292,7 +295,7 @@ impl ChatSink {
         ca_file: Option<&Path>,
         url: Secret,
         timeout: Duration,
-    ) -> Result<ChatSink, String> {
+    ) -> Result<ChatSink, SinkError> {
         let mut url_parsed = http::check_url(&url)?;
         if matches!(chat, Chat::Discord { .. }) {
             // Discord answers 204 without waiting; with wait=true it confirms the message exists.

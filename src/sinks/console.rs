@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::registry::{SinkTable, default_timeout_s};
 use super::secret::Secret;
-use super::{SendError, Sink};
+use super::{SendError, Sink, SinkError};
 use crate::model::Announcement;
 use crate::model::BoxFuture;
 
@@ -35,7 +35,7 @@ impl SinkTable for ConsoleSinkConfig {
         self.timeout_s
     }
 
-    fn build(&self, _: Vec<Secret>, _: Duration) -> Result<Arc<dyn Sink>, String> {
+    fn build(&self, _: Vec<Secret>, _: Duration) -> Result<Arc<dyn Sink>, SinkError> {
         Ok(Arc::new(ConsoleSink::new(&self.name)))
     }
 }

@@ -31,16 +31,36 @@ pub const BODY_CAP: usize = 64 * 1024;
 /// How much of an error response's body goes into the error message.
 const ERROR_BODY_BYTES: usize = 200;
 
+/// Schemes shown by name when a `url` has one of them instead of http(s): what people
+/// paste by mistake. Any other scheme is not shown: text before a `:` may be part of a
+/// secret put in `url` (a `user:password`, a token).
+const SCHEMES_SHOWN: [&str; 12] = [
+    "ftp", "ftps", "sftp", "ssh", "file", "mailto", "smtp", "smtps", "ws", "wss", "mqtt", "mqtts",
+];
+
+/// Why a (secret) `url` is not an address daas can post to. No variant quotes the URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    /// `cause` is the URL parser's own reason, which never quotes the URL.
+    #[error("`url` is not a valid URL ({cause}); give the full https://… address")]
+    NotAUrl { cause: String },
+    #[error("`url` has scheme `{scheme}`; use https:// (or http:// for a lab-internal server)")]
+    Scheme { scheme: &'static str },
+    #[error("`url` is not an http(s) URL; use https:// (or http:// for a lab-internal server)")]
+    NotHttp,
+}
+
 /// Checks that a (secret) URL is an http(s) URL, without ever quoting it.
-pub fn check_url(url: &Secret) -> Result<reqwest::Url, String> {
-    let parsed = reqwest::Url::parse(url.expose()).map_err(|err| {
-        format!("`url` is not a valid URL ({err}); give the full https://… address")
+pub fn check_url(url: &Secret) -> Result<reqwest::Url, UrlError> {
+    let parsed = reqwest::Url::parse(url.expose()).map_err(|cause| UrlError::NotAUrl {
+        cause: cause.to_string(),
     })?;
     match parsed.scheme() {
         "https" | "http" => Ok(parsed),
-        other => Err(format!(
-            "`url` has scheme `{other}`; use https:// (or http:// for a lab-internal server)"
-        )),
+        other => Err(SCHEMES_SHOWN
+            .into_iter()
+            .find(|&known| known == other)
+            .map_or(UrlError::NotHttp, |scheme| UrlError::Scheme { scheme })),
     }
 }
 
@@ -237,12 +257,24 @@ mod tests {
     #[test]
     fn only_http_urls_are_accepted_and_never_quoted() {
         assert!(check_url(&Secret::new("https://example.invalid/hook")).is_ok());
-        let err = check_url(&Secret::new("ftp://host/s3cr3t-path")).expect_err("ftp");
+        let err = check_url(&Secret::new("ftp://host/s3cr3t-path"))
+            .expect_err("ftp")
+            .to_string();
         assert!(
             err.contains("scheme `ftp`") && !err.contains("s3cr3t"),
             "{err}"
         );
-        let err = check_url(&Secret::new("not a url s3cr3t")).expect_err("garbage");
+        let err = check_url(&Secret::new("not a url s3cr3t"))
+            .expect_err("garbage")
+            .to_string();
         assert!(!err.contains("s3cr3t"), "{err}");
+        // A password put in `url` parses as a scheme and a path: the scheme is not shown.
+        let err = check_url(&Secret::new("s3cr3t:hunter2"))
+            .expect_err("a password")
+            .to_string();
+        assert!(
+            !err.contains("s3cr3t") && err.contains("not an http(s) URL"),
+            "{err}"
+        );
     }
 }

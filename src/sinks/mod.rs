@@ -1,6 +1,6 @@
 //! Sinks: where announcements go. One file per family; this file has the [`Sink`]
-//! trait, the classification of failures the retry logic relies on, and the
-//! constructor from config.
+//! trait, the classification of failures the retry logic relies on, the constructor
+//! from config and the errors of building a sink.
 //!
 //! A sink sends one announcement and says how it went: delivered, or an error that
 //! is either retryable (the network, a busy server; with the server's `Retry-After`
@@ -21,6 +21,8 @@ use std::time::Duration;
 
 use crate::model::Announcement;
 use crate::model::BoxFuture;
+use crate::net::http::ClientError;
+use crate::net::tls::TlsSetupError;
 pub use registry::{SinkConfig, build};
 
 /// Why a send did not deliver.
@@ -87,16 +89,89 @@ impl ConfiguredSink {
     }
 }
 
-/// A sink that cannot be built from its config (an unreadable secret, a bad URL).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("sink \"{sink}\" ({kind}): {message}")]
-pub struct BuildError {
-    pub sink: String,
-    pub kind: &'static str,
-    pub message: String,
+/// Why a sink cannot be built from its table: the cause in the words of the module that
+/// found it, each a cause and its fix, none quoting a secret. The wrapped errors keep
+/// their cause in the message, not as a `source()`, so the chain says it once.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// A `url` or `password` that cannot be had (`url_file` unreadable, `password_env`
+    /// unset…).
+    #[error(transparent)]
+    Secret(#[from] secret::SecretError),
+    /// A chat or webhook `url` that is not an http(s) address.
+    #[error(transparent)]
+    Url(#[from] http::UrlError),
+    /// No HTTP client for a chat or webhook sink (its `ca_file`).
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// A webhook's `headers` or `body`.
+    #[error(transparent)]
+    Webhook(#[from] webhook::WebhookError),
+    /// An email sink's server, port, addresses, login, TLS or `helo_name`.
+    #[error(transparent)]
+    Email(#[from] email::EmailSetupError),
 }
 
-/// Builds every configured sink.
+impl SinkError {
+    /// The table key the problem is about — a secret by its base name (`url`,
+    /// `password`), whichever of its keys it was written as — or `None` when it is
+    /// about no one key.
+    pub fn key(&self) -> Option<&'static str> {
+        match self {
+            SinkError::Secret(err) => Some(err.key()),
+            SinkError::Url(_) => Some("url"),
+            SinkError::Client(ClientError::Tls(TlsSetupError::Protocols { .. })) => None,
+            SinkError::Client(ClientError::Tls(_)) => Some("ca_file"),
+            SinkError::Client(ClientError::Build { .. }) => None,
+            SinkError::Webhook(err) => Some(err.key()),
+            SinkError::Email(err) => err.key(),
+        }
+    }
+}
+
+/// A `[[sinks]]` table that cannot be built: which one, the key at fault, and why.
+/// It says `sink "NAME" (TYPE): CAUSE`; `config::Loaded` puts `PATH:LINE:COL: ` before
+/// it, from [`BuildError::index`] and [`BuildError::key`].
+#[derive(Debug)]
+pub struct BuildError {
+    /// The table's place among the `[[sinks]]`, from 0.
+    pub index: usize,
+    /// Its `name`, as written.
+    pub sink: String,
+    /// Its `type`.
+    pub kind: &'static str,
+    /// The key the cause is about, as written (`url_file`, `from`); `None` for the
+    /// table as a whole.
+    pub key: Option<String>,
+    /// Boxed, so that a `Result` with this error stays small to pass around.
+    pub cause: Box<SinkError>,
+}
+
+impl BuildError {
+    /// The message with the values it quotes as they are, for a caller that cuts them
+    /// itself (`config::Located` does): cutting twice would escape twice.
+    pub fn uncut(&self) -> String {
+        format!("sink \"{}\" ({}): {}", self.sink, self.kind, self.cause)
+    }
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Values a message quotes are cut: a 100 KB value must not make a 100 KB line.
+        f.write_str(&crate::quote::cut_quoted(&self.uncut()))
+    }
+}
+
+/// The cause is in the message and not a `source()`, to be said once.
+impl std::error::Error for BuildError {}
+
+/// Builds every configured sink; the first that cannot be built is the error.
 pub fn from_config(entries: &[SinkConfig]) -> Result<Vec<ConfiguredSink>, BuildError> {
-    entries.iter().map(build).collect()
+    entries
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            build(entry).map_err(|cause| registry::build_error(index, entry, cause))
+        })
+        .collect()
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::secret::{self, Secret, SecretSpec};
-use super::{BuildError, ConfiguredSink, Sink, chat, console, email, webhook};
+use super::{BuildError, ConfiguredSink, Sink, SinkError, chat, console, email, webhook};
 
 /// A `[[sinks]]` table: one variant per sink type, chosen by its `type` key.
 #[derive(Debug, Clone, Deserialize)]
@@ -76,14 +76,16 @@ pub trait SinkTable {
         Vec::new()
     }
 
-    /// Problems that need no secret, each with the key it is about (for PATH:LINE:COL).
-    fn check(&self) -> Vec<(&'static str, String)> {
+    /// Problems that need no secret, found when the config is read: causes that
+    /// [`SinkTable::build`] would find too, in the same words. A type with such checks
+    /// overrides this.
+    fn problems(&self) -> Vec<SinkError> {
         Vec::new()
     }
 
     /// The sink, from the table and its resolved secrets (in the order of
     /// [`SinkTable::secrets`]).
-    fn build(&self, secrets: Vec<Secret>, timeout: Duration) -> Result<Arc<dyn Sink>, String>;
+    fn build(&self, secrets: Vec<Secret>, timeout: Duration) -> Result<Arc<dyn Sink>, SinkError>;
 }
 
 /// The default `timeout_s`.
@@ -106,21 +108,85 @@ pub(crate) fn url_secret(
 }
 
 /// Builds one configured sink, reading its secrets.
-pub fn build(entry: &SinkConfig) -> Result<ConfiguredSink, BuildError> {
+pub fn build(entry: &SinkConfig) -> Result<ConfiguredSink, SinkError> {
     let table = entry.table();
-    let fail = |message: String| BuildError {
-        sink: crate::quote::shown(table.name()),
-        kind: table.type_name(),
-        // Values a message quotes are cut: a 100 KB value must not make a 100 KB line.
-        message: crate::quote::cut_quoted(&message),
-    };
     let secrets = table
         .secrets()
         .iter()
         .map(secret::resolve)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|err| fail(err.to_string()))?;
+        .collect::<Result<Vec<_>, _>>()?;
     let timeout = Duration::from_secs(table.timeout_s());
-    let sink = table.build(secrets, timeout).map_err(fail)?;
+    let sink = table.build(secrets, timeout)?;
     Ok(ConfiguredSink { sink, timeout })
+}
+
+/// `cause` as the error of the `index`th `[[sinks]]` table, `entry`: with the key it is
+/// about as written there, so a secret's problem points at its `url_file` or
+/// `password_env` line.
+pub(super) fn build_error(index: usize, entry: &SinkConfig, cause: SinkError) -> BuildError {
+    let table = entry.table();
+    let key = cause.key().and_then(|key| {
+        match table.secrets().into_iter().find(|spec| spec.key == key) {
+            Some(spec) => spec.written_key(),
+            None => Some(key.to_string()),
+        }
+    });
+    BuildError {
+        index,
+        sink: table.name().to_string(),
+        kind: table.type_name(),
+        key,
+        cause: Box::new(cause),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    fn slack(url: &str) -> SinkConfig {
+        let text = format!("type = \"slack\"\nname = \"lab\"\n{url}\n");
+        toml::from_str(&text).expect("a slack table")
+    }
+
+    /// The error of the table at index 3, after building it.
+    fn error_of(entry: &SinkConfig) -> BuildError {
+        let cause = build(entry).err().expect("does not build");
+        build_error(3, entry, cause)
+    }
+
+    #[test]
+    fn a_secret_error_points_at_the_key_the_secret_is_written_as() {
+        let err = error_of(&slack("url_file = \"/nonexistent/url\""));
+        assert_eq!((err.index, err.key.as_deref()), (3, Some("url_file")));
+        let err = error_of(&slack("url_env = \"DAAS_TEST_SURELY_UNSET\""));
+        assert_eq!(err.key.as_deref(), Some("url_env"));
+        let err = error_of(&slack("url = \"ftp://example.org/x\""));
+        assert_eq!(err.key.as_deref(), Some("url"));
+        // No `url` at all: nothing to point at but the table.
+        let err = error_of(&slack(""));
+        assert_eq!(err.key, None);
+        assert_eq!(
+            err.to_string(),
+            "sink \"lab\" (slack): no `url`; give one of `url`, `url_file` or `url_env`"
+        );
+    }
+
+    #[test]
+    fn other_errors_point_at_their_own_key_and_say_their_cause_once() {
+        let err = error_of(&slack(
+            "url = \"https://example.org/hook\"\nca_file = \"/nonexistent/ca.pem\"",
+        ));
+        assert_eq!(err.key.as_deref(), Some("ca_file"));
+        assert!(
+            err.to_string()
+                .starts_with("sink \"lab\" (slack): cannot read `ca_file` /nonexistent/ca.pem: "),
+            "{err}"
+        );
+        // The cause is in the message; as a source too, main would print it twice.
+        assert!(err.source().is_none());
+        assert!(err.cause.source().is_none(), "{:?}", err.cause.source());
+    }
 }

@@ -13,15 +13,53 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 
 use super::registry::{SinkTable, default_timeout_s, url_secret};
-use super::secret::SecretSpec;
-use super::secret::{Redactor, Secret};
-use super::{SendError, Sink, http};
-use crate::core::template;
+use super::secret::{Redactor, Secret, SecretError, SecretSpec};
+use super::{SendError, Sink, SinkError, http};
+use crate::core::template::{self, TemplateError};
 use crate::model::Announcement;
 use crate::model::BoxFuture;
+use crate::quote::shown;
 
 /// The placeholders a webhook body may use.
 pub const BODY_PLACEHOLDERS: [&str; 6] = ["id", "action", "subject", "body", "device", "created"];
+
+/// What is wrong with a webhook's own keys. Header values are never quoted: they are
+/// often credentials (`Authorization`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookError {
+    #[error(
+        "`headers.{}` is not a valid HTTP header name; use letters, digits and `-`, e.g. `X-Lab`",
+        shown(name)
+    )]
+    HeaderName { name: String },
+    #[error(
+        "`headers.{}` has a value that is not valid in an HTTP header; remove its line \
+         breaks and other control characters",
+        shown(name)
+    )]
+    HeaderValue { name: String },
+    #[error("webhook `body`: {cause}")]
+    Body { cause: TemplateError },
+}
+
+impl WebhookError {
+    /// The key it is about.
+    pub fn key(&self) -> &'static str {
+        match self {
+            WebhookError::HeaderName { .. } | WebhookError::HeaderValue { .. } => "headers",
+            WebhookError::Body { .. } => "body",
+        }
+    }
+}
+
+/// `body`, when given, uses only the placeholders a webhook body has.
+fn check_body(body: Option<&str>) -> Result<(), WebhookError> {
+    match body {
+        Some(body) => template::check_with(body, &BODY_PLACEHOLDERS)
+            .map_err(|cause| WebhookError::Body { cause }),
+        None => Ok(()),
+    }
+}
 
 /// A generic HTTP endpoint.
 pub struct WebhookSink {
@@ -82,18 +120,20 @@ impl SinkTable for WebhookSinkConfig {
         vec![url_secret(&self.url, &self.url_file, &self.url_env)]
     }
 
-    fn check(&self) -> Vec<(&'static str, String)> {
-        match &self.body {
-            Some(body) => match template::check_with(body, &BODY_PLACEHOLDERS) {
-                Ok(()) => Vec::new(),
-                Err(err) => vec![("body", format!("webhook `body`: {err}"))],
-            },
-            None => Vec::new(),
-        }
+    fn problems(&self) -> Vec<SinkError> {
+        check_body(self.body.as_deref())
+            .err()
+            .into_iter()
+            .map(SinkError::from)
+            .collect()
     }
 
-    fn build(&self, secrets: Vec<Secret>, timeout: Duration) -> Result<Arc<dyn Sink>, String> {
-        let url = secrets.into_iter().next().ok_or("no `url`")?;
+    fn build(&self, secrets: Vec<Secret>, timeout: Duration) -> Result<Arc<dyn Sink>, SinkError> {
+        // `secrets` has the one `url` resolved, or building stopped before this.
+        let url = secrets
+            .into_iter()
+            .next()
+            .ok_or(SecretError::Missing { key: "url" })?;
         Ok(Arc::new(WebhookSink::new(self, url, timeout)?))
     }
 }
@@ -163,18 +203,16 @@ impl WebhookSink {
         config: &WebhookSinkConfig,
         url: Secret,
         timeout: Duration,
-    ) -> Result<WebhookSink, String> {
+    ) -> Result<WebhookSink, SinkError> {
         let parsed = http::check_url(&url)?;
         let mut redactor = Redactor::default();
         redactor.add(&url);
         let mut headers = HeaderMap::new();
         for (name, value) in &config.headers {
             let header = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| format!("`headers.{name}` is not a valid HTTP header name"))?;
-            // Header values are often credentials (Authorization): never quote them.
-            let value = HeaderValue::from_str(value).map_err(|_| {
-                format!("`headers.{name}` has a value that is not valid in an HTTP header")
-            })?;
+                .map_err(|_| WebhookError::HeaderName { name: name.clone() })?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| WebhookError::HeaderValue { name: name.clone() })?;
             if is_credential(name) {
                 redactor.add(&Secret::new(value.to_str().unwrap_or_default()));
             }
@@ -187,10 +225,7 @@ impl WebhookSink {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
-        if let Some(body) = &config.body {
-            template::check_with(body, &BODY_PLACEHOLDERS)
-                .map_err(|err| format!("`body`: {err}"))?;
-        }
+        check_body(config.body.as_deref())?;
         Ok(WebhookSink {
             name: config.name.clone(),
             method: match config.method {
@@ -299,6 +334,47 @@ mod tests {
             sink.redactor
                 .redact("Connection refused (os error 111); sent Bearer tk_abcdefgh"),
             "Connection refused (os error 111); sent <redacted>"
+        );
+    }
+
+    #[test]
+    fn a_bad_header_names_its_key_and_never_quotes_its_value() {
+        let config = |name: &str, value: &str| WebhookSinkConfig {
+            name: "hook".into(),
+            url: None,
+            url_file: None,
+            url_env: None,
+            method: HttpMethod::Post,
+            headers: [(name.to_string(), value.to_string())].into(),
+            body: None,
+            ca_file: None,
+            timeout_s: 10,
+        };
+        let url = || Secret::new("https://example.org/hook");
+        let timeout = Duration::from_secs(10);
+        let Err(SinkError::Webhook(err)) = WebhookSink::new(
+            &config("Authorization", "Bearer tk_s3cret\r\nX-Evil: 1"),
+            url(),
+            timeout,
+        ) else {
+            panic!("a line break in a header value");
+        };
+        assert_eq!(
+            err,
+            WebhookError::HeaderValue {
+                name: "Authorization".into()
+            }
+        );
+        assert_eq!(err.key(), "headers");
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        let Err(SinkError::Webhook(err)) =
+            WebhookSink::new(&config("Bad Name", "x"), url(), timeout)
+        else {
+            panic!("a space in a header name");
+        };
+        assert_eq!(
+            err.to_string(),
+            "`headers.Bad Name` is not a valid HTTP header name; use letters, digits and `-`, e.g. `X-Lab`"
         );
     }
 }

@@ -81,7 +81,9 @@ pub enum KeaError {
         "Kea took the reservation but could not save it ({text}); it is lost when Kea restarts unless Kea can write its config file: fix that, then send it {{\"command\": \"config-write\", \"service\": [\"dhcp4\"]}}"
     )]
     NotSaved { text: String },
-    #[error("cannot start the HTTP client: {0}")]
+    /// Says itself what failed (the `ca_file`, or a bug): no prefix, or it would say
+    /// "HTTP client" twice.
+    #[error(transparent)]
     Client(ClientError),
     #[error("cannot start the HTTP client: {cause}")]
     Runtime { cause: std::io::Error },

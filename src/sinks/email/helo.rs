@@ -14,6 +14,54 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use lettre::transport::smtp::extension::ClientId;
 
+/// Why a `helo_name` cannot be sent, or would be refused by strict relays; each says
+/// what to write instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeloNameError {
+    #[error(
+        "`helo_name` \"{name}\" opens a `[` but does not close it; write an address literal as \"[192.0.2.7]\""
+    )]
+    Unclosed { name: String },
+    #[error(
+        "`helo_name` \"{name}\" is not an IPv6 address literal; write it as \"[IPv6:2001:db8::7]\""
+    )]
+    NotIpv6 { name: String },
+    #[error(
+        "`helo_name` \"{name}\" is an IPv6 address without the `IPv6:` tag; write it as \"[IPv6:{address}]\""
+    )]
+    Ipv6Untagged { name: String, address: String },
+    #[error(
+        "`helo_name` \"{name}\" is not an address literal; give an IPv4 address in brackets, e.g. \"[192.0.2.7]\""
+    )]
+    NotALiteral { name: String },
+    #[error(
+        "`helo_name` is empty; give the Pi's fully qualified name, e.g. \"kitchen-pi.lab.example.org\", or leave it out"
+    )]
+    Empty,
+    #[error(
+        "`helo_name` {name:?} has a space, a control or a non-ASCII character; give a host name such as \"kitchen-pi.lab.example.org\""
+    )]
+    Unsendable { name: String },
+    #[error("`helo_name` \"{name}\" is an address; write it as an address literal, \"[{name}]\"")]
+    Address { name: String },
+    #[error(
+        "`helo_name` \"{name}\" is not fully qualified, and strict mail servers refuse a bare name (504 need fully-qualified hostname); give the full name, e.g. \"{name}.lab.example.org\", or an address literal such as \"[192.0.2.7]\""
+    )]
+    NotQualified { name: String },
+    #[error("`helo_name` \"{name}\" ends with a dot; leave the dot out")]
+    TrailingDot { name: String },
+    #[error("`helo_name` is {length} characters long; a host name has at most 253")]
+    TooLong { length: usize },
+    #[error(
+        "`helo_name` \"{name}\" has the part \"{label}\", which is not a host name label; use letters, digits and inner dashes, at most 63 between dots"
+    )]
+    BadLabel { name: String, label: String },
+    #[error(
+        "`helo_name` \"{name}\" ends in a number, so it is neither a host name nor an address; give a host name, or an address literal such as \"[192.0.2.7]\""
+    )]
+    NumericTop { name: String },
+}
+
 /// Where the sink's `EHLO` name comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Helo {
@@ -26,7 +74,7 @@ pub(super) enum Helo {
 
 impl Helo {
     /// `helo_name` if given, else what the host calls itself.
-    pub(super) fn new(helo_name: Option<&str>) -> Result<Helo, String> {
+    pub(super) fn new(helo_name: Option<&str>) -> Result<Helo, HeloNameError> {
         Ok(match helo_name {
             Some(name) => Helo::Configured(client_id(name)?),
             None => Helo::Host {
@@ -98,65 +146,55 @@ fn sendable(name: &str) -> bool {
 /// `helo_name` as lettre takes it. Refuses only what cannot be sent at all (an
 /// address literal that is no address, a space, a control or non-ASCII character);
 /// whether the name is fully qualified is [`check`]'s business, at config time.
-pub(super) fn client_id(name: &str) -> Result<ClientId, String> {
+pub(super) fn client_id(name: &str) -> Result<ClientId, HeloNameError> {
+    let name_owned = || name.to_string();
     if let Some(inner) = name.strip_prefix('[') {
-        let inner = inner.strip_suffix(']').ok_or_else(|| {
-            format!("`helo_name` \"{name}\" opens a `[` but does not close it; write an address literal as \"[192.0.2.7]\"")
-        })?;
+        let inner = inner
+            .strip_suffix(']')
+            .ok_or_else(|| HeloNameError::Unclosed { name: name_owned() })?;
         return match inner.get(..5) {
             Some(tag) if tag.eq_ignore_ascii_case("IPv6:") => inner[5..]
                 .parse::<Ipv6Addr>()
                 .map(ClientId::Ipv6)
-                .map_err(|_| format!("`helo_name` \"{name}\" is not an IPv6 address literal; write it as \"[IPv6:2001:db8::7]\"")),
+                .map_err(|_| HeloNameError::NotIpv6 { name: name_owned() }),
             _ => match inner.parse::<IpAddr>() {
                 Ok(IpAddr::V4(v4)) => Ok(ClientId::Ipv4(v4)),
-                Ok(IpAddr::V6(_)) => Err(format!(
-                    "`helo_name` \"{name}\" is an IPv6 address without the `IPv6:` tag; write it as \"[IPv6:{inner}]\""
-                )),
-                Err(_) => Err(format!(
-                    "`helo_name` \"{name}\" is not an address literal; give an IPv4 address in brackets, e.g. \"[192.0.2.7]\""
-                )),
+                Ok(IpAddr::V6(_)) => Err(HeloNameError::Ipv6Untagged {
+                    name: name_owned(),
+                    address: inner.to_string(),
+                }),
+                Err(_) => Err(HeloNameError::NotALiteral { name: name_owned() }),
             },
         };
     }
     if name.trim().is_empty() {
-        return Err("`helo_name` is empty; give the Pi's fully qualified name, e.g. \"kitchen-pi.lab.example.org\", or leave it out".to_string());
+        return Err(HeloNameError::Empty);
     }
     if !sendable(name) {
-        return Err(format!(
-            "`helo_name` {name:?} has a space, a control or a non-ASCII character; give a host name such as \"kitchen-pi.lab.example.org\""
-        ));
+        return Err(HeloNameError::Unsendable { name: name_owned() });
     }
-    Ok(ClientId::Domain(name.to_string()))
+    Ok(ClientId::Domain(name_owned()))
 }
 
 /// The config check: a dotted host name (letters, digits and dashes in labels of at
 /// most 63, the last not all digits) or an address literal. A bare name is refused
 /// here, with the reason, because strict relays refuse it at every send.
-pub fn check(name: &str) -> Result<(), String> {
+pub fn check(name: &str) -> Result<(), HeloNameError> {
     if client_id(name)? != ClientId::Domain(name.to_string()) {
         return Ok(()); // an address literal
     }
+    let name_owned = || name.to_string();
     if name.parse::<Ipv4Addr>().is_ok() {
-        return Err(format!(
-            "`helo_name` \"{name}\" is an address; write it as an address literal, \"[{name}]\""
-        ));
+        return Err(HeloNameError::Address { name: name_owned() });
     }
     if !name.contains('.') {
-        return Err(format!(
-            "`helo_name` \"{name}\" is not fully qualified, and strict mail servers refuse a bare name (504 need fully-qualified hostname); give the full name, e.g. \"{name}.lab.example.org\", or an address literal such as \"[192.0.2.7]\""
-        ));
+        return Err(HeloNameError::NotQualified { name: name_owned() });
     }
     if name.ends_with('.') {
-        return Err(format!(
-            "`helo_name` \"{name}\" ends with a dot; leave the dot out"
-        ));
+        return Err(HeloNameError::TrailingDot { name: name_owned() });
     }
     if name.len() > 253 {
-        return Err(format!(
-            "`helo_name` is {} characters long; a host name has at most 253",
-            name.len()
-        ));
+        return Err(HeloNameError::TooLong { length: name.len() });
     }
     for label in name.split('.') {
         let valid = (1..=63).contains(&label.len())
@@ -166,9 +204,10 @@ pub fn check(name: &str) -> Result<(), String> {
             && !label.starts_with('-')
             && !label.ends_with('-');
         if !valid {
-            return Err(format!(
-                "`helo_name` \"{name}\" has the part \"{label}\", which is not a host name label; use letters, digits and inner dashes, at most 63 between dots"
-            ));
+            return Err(HeloNameError::BadLabel {
+                name: name_owned(),
+                label: label.to_string(),
+            });
         }
     }
     if name
@@ -176,9 +215,7 @@ pub fn check(name: &str) -> Result<(), String> {
         .next()
         .is_some_and(|top| top.bytes().all(|b| b.is_ascii_digit()))
     {
-        return Err(format!(
-            "`helo_name` \"{name}\" ends in a number, so it is neither a host name nor an address; give a host name, or an address literal such as \"[192.0.2.7]\""
-        ));
+        return Err(HeloNameError::NumericTop { name: name_owned() });
     }
     Ok(())
 }
@@ -302,7 +339,7 @@ mod tests {
             ("pi.example.123", "ends in a number"),
         ];
         for (name, expected) in cases {
-            let err = check(name).expect_err(name);
+            let err = check(name).expect_err(name).to_string();
             assert!(err.contains(expected), "{name}: {err}");
             assert!(err.starts_with("`helo_name`"), "{err}");
         }

@@ -22,11 +22,13 @@
 //! against the same certificate cannot succeed; a person must set `ca_file` or fix
 //! the server). Every error text passes through a [`Redactor`] holding the password.
 //!
-//! The config checks live in `setup`, the message in `message`, the session set-up in
-//! `connect` (and `implicit_tls`, `helo`) and the wording of failures in `failure`;
-//! this file is the sink itself: putting those together and sending.
+//! The config checks live in `setup` (their errors in `error`), the message in
+//! `message`, the session set-up in `connect` (and `implicit_tls`, `helo`) and the
+//! wording of failures in `failure`; this file is the sink itself: putting those
+//! together and sending.
 
 mod connect;
+mod error;
 mod failure;
 mod helo;
 mod implicit_tls;
@@ -40,6 +42,8 @@ use std::time::Duration;
 use lettre::Message;
 use lettre::message::Mailbox;
 
+pub use self::error::EmailSetupError;
+pub use self::helo::HeloNameError;
 pub use self::helo::check as check_helo_name;
 pub use self::table::{EmailSinkConfig, OneOrMany, SmtpTls};
 
@@ -73,19 +77,16 @@ impl EmailSink {
         config: &EmailSinkConfig,
         password: Option<Secret>,
         timeout: Duration,
-    ) -> Result<EmailSink, String> {
+    ) -> Result<EmailSink, EmailSetupError> {
         let server = check_server(&config.server)?;
         let port = config.port.unwrap_or_else(|| config.tls.default_port());
         if port == 0 {
-            return Err(
-                "`port` 0 is not a port; give 1 to 65535 or leave it out for the usual one"
-                    .to_string(),
-            );
+            return Err(EmailSetupError::PortZero);
         }
         let from = mailbox("from", &config.from)?;
         let to = mailboxes("to", &config.to.to_vec())?;
         if to.is_empty() {
-            return Err("`to` is empty; give at least one address".to_string());
+            return Err(EmailSetupError::NoRecipient);
         }
         let cc = mailboxes("cc", &config.cc)?;
         let credentials = credentials(config.username.as_deref(), password.as_ref())?;
@@ -190,7 +191,7 @@ mod tests {
     pub(super) fn new(
         config: &EmailSinkConfig,
         password: Option<&str>,
-    ) -> Result<EmailSink, String> {
+    ) -> Result<EmailSink, EmailSetupError> {
         EmailSink::new(config, password.map(Secret::new), Duration::from_secs(10))
     }
 

@@ -12,6 +12,7 @@ use lettre::transport::smtp::client::{Certificate, CertificateStore, TlsParamete
 use rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 
+use super::EmailSetupError;
 use super::connect::Security;
 use super::failure::lower_first;
 use crate::net::tls::{client_config, read_ca_file};
@@ -20,29 +21,21 @@ use crate::sinks::secret::Secret;
 
 /// `server` as a host name or IP address; catches the URL and `host:port` forms
 /// people paste from mail-client settings.
-pub(super) fn check_server(server: &str) -> Result<&str, String> {
+pub(super) fn check_server(server: &str) -> Result<&str, EmailSetupError> {
     let server = server.trim();
+    let owned = || server.to_string();
     if server.is_empty() {
-        return Err(
-            "`server` is empty; give the mail server's host name, e.g. \"smtp.example.org\""
-                .to_string(),
-        );
+        return Err(EmailSetupError::ServerEmpty);
     }
     if server.contains("://") {
-        return Err(format!(
-            "`server` \"{server}\" is a URL; give only the host name, e.g. \"smtp.example.org\""
-        ));
+        return Err(EmailSetupError::ServerIsUrl { server: owned() });
     }
     // An IPv6 address has colons too; anything else with one is `host:port`.
     if server.contains(':') && server.parse::<std::net::IpAddr>().is_err() {
-        return Err(format!(
-            "`server` \"{server}\" has a port in it; give the host name alone and the port as `port`"
-        ));
+        return Err(EmailSetupError::ServerHasPort { server: owned() });
     }
     if server.contains(char::is_whitespace) {
-        return Err(format!(
-            "`server` \"{server}\" has a space in it; give the host name alone"
-        ));
+        return Err(EmailSetupError::ServerHasSpace { server: owned() });
     }
     Ok(server)
 }
@@ -56,17 +49,21 @@ pub(super) fn address(server: &str, port: u16) -> String {
     }
 }
 
-/// One address, as `a@b` or `Name <a@b>`.
-pub(super) fn mailbox(key: &str, text: &str) -> Result<Mailbox, String> {
-    text.trim().parse::<Mailbox>().map_err(|err| {
-        format!(
-            "`{key}` \"{text}\" is not an email address: {}",
-            lower_first(&err.to_string())
-        )
-    })
+/// One address of `key` (`from`, `to`, `cc`), as `a@b` or `Name <a@b>`.
+pub(super) fn mailbox(key: &'static str, text: &str) -> Result<Mailbox, EmailSetupError> {
+    text.trim()
+        .parse::<Mailbox>()
+        .map_err(|err| EmailSetupError::NotAnAddress {
+            key,
+            text: text.to_string(),
+            cause: lower_first(&err.to_string()),
+        })
 }
 
-pub(super) fn mailboxes(key: &str, texts: &[String]) -> Result<Vec<Mailbox>, String> {
+pub(super) fn mailboxes(
+    key: &'static str,
+    texts: &[String],
+) -> Result<Vec<Mailbox>, EmailSetupError> {
     texts.iter().map(|text| mailbox(key, text)).collect()
 }
 
@@ -75,20 +72,19 @@ pub(super) fn mailboxes(key: &str, texts: &[String]) -> Result<Vec<Mailbox>, Str
 pub(super) fn credentials(
     username: Option<&str>,
     password: Option<&Secret>,
-) -> Result<Option<Credentials>, String> {
+) -> Result<Option<Credentials>, EmailSetupError> {
     match (username, password) {
         (Some(username), Some(password)) => {
             if username.trim().is_empty() {
-                return Err("`username` is empty; give the login name (often the `from` address)".to_string());
+                return Err(EmailSetupError::UsernameEmpty);
             }
-            Ok(Some(Credentials::new(username.to_string(), password.expose().to_string())))
+            Ok(Some(Credentials::new(
+                username.to_string(),
+                password.expose().to_string(),
+            )))
         }
-        (Some(_), None) => {
-            Err("`username` is set but no password; give one of `password`, `password_file` or `password_env`".to_string())
-        }
-        (None, Some(_)) => {
-            Err("a password is set but no `username`; set `username` to the login name (often the `from` address)".to_string())
-        }
+        (Some(_), None) => Err(EmailSetupError::NoPassword),
+        (None, Some(_)) => Err(EmailSetupError::NoUsername),
         (None, None) => Ok(None),
     }
 }
@@ -97,19 +93,25 @@ pub(super) fn credentials(
 /// by lettre's TLS parameters for STARTTLS, by the sinks' own rustls set-up for TLS
 /// from the first byte (the same roots, TLS versions and ring provider; see
 /// `implicit_tls` for why lettre cannot do that handshake).
-pub(super) fn tls(mode: SmtpTls, server: &str, ca_file: Option<&Path>) -> Result<Security, String> {
+pub(super) fn tls(
+    mode: SmtpTls,
+    server: &str,
+    ca_file: Option<&Path>,
+) -> Result<Security, EmailSetupError> {
     match mode {
         SmtpTls::None => match ca_file {
-            Some(path) => Err(format!(
-                "`ca_file` {} is set but `tls` is \"none\", so no certificate is checked; remove `ca_file` or set `tls`",
-                path.display()
-            )),
+            Some(path) => Err(EmailSetupError::CaFileWithoutTls {
+                path: path.to_path_buf(),
+            }),
             None => Ok(Security::None),
         },
         SmtpTls::Starttls => starttls(server, ca_file).map(Security::Starttls),
         SmtpTls::Tls => {
-            let name = ServerName::try_from(server.to_string()).map_err(|err| {
-                format!("`server` \"{server}\" cannot be checked against a TLS certificate ({err}); give the host name the certificate is for")
+            let name = ServerName::try_from(server.to_string()).map_err(|cause| {
+                EmailSetupError::ServerNotTlsName {
+                    server: server.to_string(),
+                    cause: cause.to_string(),
+                }
             })?;
             let config = client_config(ca_file)?;
             Ok(Security::Implicit {
@@ -121,7 +123,7 @@ pub(super) fn tls(mode: SmtpTls, server: &str, ca_file: Option<&Path>) -> Result
 }
 
 /// lettre's TLS parameters for STARTTLS.
-fn starttls(server: &str, ca_file: Option<&Path>) -> Result<TlsParameters, String> {
+fn starttls(server: &str, ca_file: Option<&Path>) -> Result<TlsParameters, EmailSetupError> {
     let mut builder =
         TlsParameters::builder(server.to_string()).certificate_store(CertificateStore::WebpkiRoots);
     if let Some(path) = ca_file {
@@ -131,25 +133,29 @@ fn starttls(server: &str, ca_file: Option<&Path>) -> Result<TlsParameters, Strin
     }
     builder.build_rustls().map_err(|err| match ca_file {
         // The only input that can make this fail is a certificate rustls rejects.
-        Some(path) => format!("cannot use `ca_file` {}: {err}", path.display()),
-        None => format!("cannot set up TLS for `server` \"{server}\": {err}"),
+        Some(path) => unusable(path, &err),
+        None => EmailSetupError::Tls {
+            server: server.to_string(),
+            cause: err.to_string(),
+        },
     })
 }
 
 /// The certificates of `ca_file`, for lettre. [`read_ca_file`] refuses a file with
 /// none (lettre would accept it and silently trust nothing extra).
-fn ca_certificates(path: &Path) -> Result<Vec<Certificate>, String> {
+fn ca_certificates(path: &Path) -> Result<Vec<Certificate>, EmailSetupError> {
     read_ca_file(path)?
         .iter()
-        .map(|der| {
-            Certificate::from_der(der.to_vec()).map_err(|err| {
-                format!(
-                    "`ca_file` {} holds a certificate that cannot be used: {err}",
-                    path.display()
-                )
-            })
-        })
+        .map(|der| Certificate::from_der(der.to_vec()).map_err(|err| unusable(path, &err)))
         .collect()
+}
+
+/// A certificate in `ca_file` that lettre refuses.
+fn unusable(path: &Path, err: &lettre::transport::smtp::Error) -> EmailSetupError {
+    EmailSetupError::UnusableCaCertificate {
+        path: path.to_path_buf(),
+        cause: err.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -225,12 +231,16 @@ mod tests {
             ),
         ];
         for (config, expected) in cases {
-            let err = new(&config, None).err().expect("a config mistake");
+            let err = new(&config, None)
+                .err()
+                .expect("a config mistake")
+                .to_string();
             assert!(err.starts_with(expected), "{err}");
         }
         let err = new(&config(), Some("hunter2hunter2"))
             .err()
-            .expect("password without username");
+            .expect("password without username")
+            .to_string();
         assert!(
             err.contains("no `username`") && !err.contains("hunter2"),
             "{err}"
@@ -250,7 +260,8 @@ mod tests {
             None,
         )
         .err()
-        .expect("empty ca_file");
+        .expect("empty ca_file")
+        .to_string();
         assert_eq!(
             err,
             format!(
@@ -267,7 +278,8 @@ mod tests {
             None,
         )
         .err()
-        .expect("ca_file without tls");
+        .expect("ca_file without tls")
+        .to_string();
         assert!(err.contains("`tls` is \"none\""), "{err}");
     }
 }

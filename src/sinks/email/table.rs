@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::EmailSink;
-use crate::sinks::Sink;
+use super::{EmailSetupError, EmailSink};
 use crate::sinks::registry::{SinkTable, default_timeout_s};
 use crate::sinks::secret::{Secret, SecretSpec};
+use crate::sinks::{Sink, SinkError};
 
 /// How the email sink secures SMTP.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -108,29 +108,23 @@ impl SinkTable for EmailSinkConfig {
         }]
     }
 
-    fn check(&self) -> Vec<(&'static str, String)> {
+    fn problems(&self) -> Vec<SinkError> {
         let mut problems = Vec::new();
         if self.to.to_vec().is_empty() {
-            problems.push((
-                "to",
-                "email `to` is empty; give at least one recipient".to_string(),
-            ));
+            problems.push(EmailSetupError::NoRecipient.into());
         }
         if self.server.trim().is_empty() {
-            problems.push((
-                "server",
-                "email `server` is empty; give the SMTP server's host name".to_string(),
-            ));
+            problems.push(EmailSetupError::ServerEmpty.into());
         }
         if let Some(helo_name) = &self.helo_name
             && let Err(err) = super::check_helo_name(helo_name)
         {
-            problems.push(("helo_name", err));
+            problems.push(EmailSetupError::from(err).into());
         }
         problems
     }
 
-    fn build(&self, secrets: Vec<Secret>, timeout: Duration) -> Result<Arc<dyn Sink>, String> {
+    fn build(&self, secrets: Vec<Secret>, timeout: Duration) -> Result<Arc<dyn Sink>, SinkError> {
         let password = secrets.into_iter().next();
         Ok(Arc::new(EmailSink::new(self, password, timeout)?))
     }

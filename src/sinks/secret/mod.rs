@@ -34,6 +34,22 @@ pub struct SecretSpec {
     pub env: Option<String>,
 }
 
+impl SecretSpec {
+    /// The key the secret is written as (`url`, `url_file` or `url_env`): where an error
+    /// about it points. `None` when none is written; the first when more than one is.
+    pub fn written_key(&self) -> Option<String> {
+        if self.inline.is_some() {
+            Some(self.key.to_string())
+        } else if self.file.is_some() {
+            Some(format!("{}_file", self.key))
+        } else if self.env.is_some() {
+            Some(format!("{}_env", self.key))
+        } else {
+            None
+        }
+    }
+}
+
 /// A secret value. Its `Debug` and `Display` print `<redacted>`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -109,35 +125,73 @@ pub enum SecretError {
         "`{key}_env` names ${var}, which is not set (or not UTF-8); set it in the service's environment"
     )]
     Unset { key: &'static str, var: String },
-    #[error("`{key}` is empty (from {from})")]
-    Empty { key: &'static str, from: String },
+    #[error("`{key}` is empty; give the {key}")]
+    Empty { key: &'static str },
+    #[error("`{key}_file` {path} is empty; put the {key} in it")]
+    EmptyFile { key: &'static str, path: String },
+    #[error("`{key}_env` names ${var}, which is empty; set it to the {key}")]
+    EmptyVariable { key: &'static str, var: String },
+}
+
+impl SecretError {
+    /// The secret's base name (`url`, `password`).
+    pub fn key(&self) -> &'static str {
+        match self {
+            SecretError::Missing { key }
+            | SecretError::MoreThanOne { key }
+            | SecretError::NotAPath { key }
+            | SecretError::NotAVariable { key }
+            | SecretError::Unreadable { key, .. }
+            | SecretError::NotAFile { key, .. }
+            | SecretError::TooLarge { key, .. }
+            | SecretError::NotText { key, .. }
+            | SecretError::Unset { key, .. }
+            | SecretError::Empty { key }
+            | SecretError::EmptyFile { key, .. }
+            | SecretError::EmptyVariable { key, .. } => key,
+        }
+    }
 }
 
 /// Reads a secret from wherever the config says it is.
 pub fn resolve(spec: &SecretSpec) -> Result<Secret, SecretError> {
     let key = spec.key;
-    let value = match (&spec.inline, &spec.file, &spec.env) {
-        (Some(inline), None, None) => inline.clone(),
-        (None, Some(path), None) => read_file(key, path)?,
+    // Only white space counts as empty too: no password or URL is blank.
+    let filled = |value: String, empty: SecretError| {
+        if value.trim().is_empty() {
+            Err(empty)
+        } else {
+            Ok(Secret(value))
+        }
+    };
+    match (&spec.inline, &spec.file, &spec.env) {
+        (Some(inline), None, None) => filled(inline.clone(), SecretError::Empty { key }),
+        (None, Some(path), None) => filled(
+            read_file(key, path)?,
+            SecretError::EmptyFile {
+                key,
+                path: crate::quote::shown(&path.display().to_string()),
+            },
+        ),
         (None, None, Some(var)) => {
             if !is_variable_name(var) {
                 return Err(SecretError::NotAVariable { key });
             }
-            std::env::var(var).map_err(|_| SecretError::Unset {
+            let value = std::env::var(var).map_err(|_| SecretError::Unset {
                 key,
                 var: var.clone(),
-            })?
+            })?;
+            filled(
+                value,
+                SecretError::EmptyVariable {
+                    key,
+                    var: var.clone(),
+                },
+            )
         }
-        (None, None, None) => return Err(SecretError::Missing { key }),
-        _ => return Err(SecretError::MoreThanOne { key }),
-    };
-    if value.trim().is_empty() {
-        return Err(SecretError::Empty {
-            key,
-            from: source_name(spec),
-        });
+        (None, None, None) => Err(SecretError::Missing { key }),
+        _ => Err(SecretError::MoreThanOne { key }),
     }
-    Ok(Secret(value))
 }
 
 /// An environment variable name as shells and systemd take them.
@@ -192,18 +246,6 @@ fn read_file(key: &'static str, path: &Path) -> Result<String, SecretError> {
     let text = String::from_utf8(bytes).map_err(|_| SecretError::NotText { key, path: shown() })?;
     // Files written by editors and `echo` end in a newline that is not part of the secret.
     Ok(text.trim_end_matches(['\n', '\r']).to_string())
-}
-
-fn source_name(spec: &SecretSpec) -> String {
-    match (&spec.file, &spec.env) {
-        (Some(path), _) => format!(
-            "`{}_file` {}",
-            spec.key,
-            crate::quote::shown(&path.display().to_string())
-        ),
-        (_, Some(var)) => format!("`{}_env` ${var}", spec.key),
-        _ => format!("`{}`", spec.key),
-    }
 }
 
 #[cfg(test)]

@@ -123,3 +123,36 @@ fn secrets_never_print() {
     let s = Secret::new("hunter2");
     assert_eq!(format!("{s} {s:?}"), "<redacted> <redacted>");
 }
+
+#[test]
+fn an_empty_secret_says_where_it_is_empty_and_what_to_put_there() {
+    let inline = resolve(&spec(Some("  "), None, None)).expect_err("blank");
+    assert_eq!(inline.to_string(), "`url` is empty; give the url");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("url");
+    std::fs::write(&path, "\n").expect("write");
+    let file = resolve(&spec(None, Some(&path), None)).expect_err("empty file");
+    assert_eq!(
+        file.to_string(),
+        format!("`url_file` {} is empty; put the url in it", path.display())
+    );
+}
+
+#[test]
+fn a_secret_is_written_as_its_inline_file_or_env_key() {
+    assert_eq!(spec(None, None, None).written_key(), None);
+    assert_eq!(
+        spec(Some("x"), None, None).written_key().as_deref(),
+        Some("url")
+    );
+    assert_eq!(
+        spec(None, Some(Path::new("/x")), None)
+            .written_key()
+            .as_deref(),
+        Some("url_file")
+    );
+    assert_eq!(
+        spec(None, None, Some("X")).written_key().as_deref(),
+        Some("url_env")
+    );
+}
