@@ -5,7 +5,7 @@
 //! against real HTTP servers is in tests/delivery.rs.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use tokio::time::Instant;
 
@@ -64,11 +64,17 @@ fn retryable(retry_after: Option<u64>) -> Result<(), SendError> {
     })
 }
 
-/// tokio's clock (paused in these tests) as the delivery time line.
+/// tokio's clock (paused in these tests) as the delivery time line, from the test's
+/// first reading of it. The origin is tokio's own clock, per test thread (each
+/// `#[tokio::test]` has one): a real-clock origin, or one shared by the tests, would be
+/// later than this test's paused clock, and the core's time would sit at zero while
+/// the test's clock moved on — under qemu by a second, so a send the core made just
+/// before the expiry looked to the test like one after it.
 fn paused_now() -> Duration {
-    static ORIGIN: OnceLock<std::time::Instant> = OnceLock::new();
-    let origin = *ORIGIN.get_or_init(std::time::Instant::now);
-    Instant::now().into_std().saturating_duration_since(origin)
+    thread_local! {
+        static ORIGIN: Instant = Instant::now();
+    }
+    ORIGIN.with(|origin| Instant::now().duration_since(*origin))
 }
 
 fn draft(id: &str) -> Draft {
