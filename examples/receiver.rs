@@ -1,9 +1,9 @@
 //! The soak's HTTP receiver as a program: scripts/soak starts five of these, healthy
-//! and flaky. It is the tests' own receiver (tests/util/receiver), answering as a soak
+//! and flaky; scripts/virtual-pi healthy and hanging ones. It is the tests' own receiver (tests/util/receiver), answering as a soak
 //! receiver (tests/util/receiver/soak.rs says how, and what it logs), so tests,
 //! benches and the soak share one receiver.
 //!
-//! Usage: `receiver PORT healthy|flaky SEED LOG [--hang-s SECONDS]`. It listens on
+//! Usage: `receiver PORT healthy|flaky|hanging SEED LOG [--hang-s SECONDS] [--bodies FILE]`. It listens on
 //! 127.0.0.1:PORT (0: a free port), prints `READY <port>` once it listens, and runs
 //! until SIGTERM or SIGINT.
 
@@ -24,9 +24,10 @@ use tokio::signal::unix::{SignalKind, signal};
 enum Mode {
     Healthy,
     Flaky,
+    Hanging,
 }
 
-/// A healthy or flaky HTTP receiver for scripts/soak.
+/// A healthy, flaky or hanging HTTP receiver for scripts/soak and scripts/virtual-pi.
 #[derive(Parser)]
 struct Args {
     /// The port on 127.0.0.1 (0: a free one).
@@ -39,6 +40,9 @@ struct Args {
     /// How long a hung request is held, in seconds.
     #[arg(long, default_value_t = 5.0)]
     hang_s: f64,
+    /// Also append each accepted request's body to this file, one line each.
+    #[arg(long)]
+    bodies: Option<PathBuf>,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -47,6 +51,7 @@ async fn main() -> ExitCode {
     let temper = match args.mode {
         Mode::Healthy => Temper::Healthy,
         Mode::Flaky => Temper::Flaky,
+        Mode::Hanging => Temper::Hanging,
     };
     let Ok(hang) = Duration::try_from_secs_f64(args.hang_s) else {
         eprintln!(
@@ -55,10 +60,18 @@ async fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     };
-    let soak = match Soak::open(temper, &args.seed, hang, &args.log) {
+    let opened =
+        Soak::open(temper, &args.seed, hang, &args.log).and_then(|soak| match &args.bodies {
+            Some(bodies) => soak.with_bodies(bodies),
+            None => Ok(soak),
+        });
+    let soak = match opened {
         Ok(soak) => soak,
         Err(e) => {
-            eprintln!("receiver: cannot open the log {}: {e}", args.log.display());
+            eprintln!(
+                "receiver: cannot open the log {} or the bodies file: {e}",
+                args.log.display()
+            );
             return ExitCode::FAILURE;
         }
     };

@@ -215,7 +215,7 @@ fn run(
     let runtime = runtime_builder()?;
     // The time line starts before the source opens.
     let origin = daas::clock::monotonic::now();
-    let source = daemon::open_source(&settings.gpio, simulate).map_err(runtime_error)?;
+    let source = daemon::inputs::open_source(&settings.gpio, simulate).map_err(runtime_error)?;
     let outbox = Writer::start(state_dir, daemon::OUTBOX_WAIT).map_err(runtime_error)?;
     let parts = daemon::Daemon {
         settings,

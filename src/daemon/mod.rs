@@ -11,6 +11,7 @@
 //! shutdown. With nothing pending there is no timer at all.
 
 pub mod deliveries;
+pub mod inputs;
 mod lines;
 pub mod live;
 pub mod systemd;
@@ -22,10 +23,7 @@ use std::time::Duration;
 use crate::clock::{self, WallClock};
 use crate::config::Settings;
 use crate::daemon::deliveries::{Deliveries, Settings as DeliverySettings};
-use crate::gpio::gpiocdev::GpiocdevSource;
-use crate::gpio::rppal::RppalSource;
-use crate::gpio::sim::SimSource;
-use crate::gpio::{EdgeSource, GpioBackend, GpioSettings, InputError};
+use crate::gpio::{EdgeSource, InputError};
 use crate::model::Event;
 use crate::outbox::writer::Started;
 use crate::sinks::ConfiguredSink;
@@ -65,17 +63,6 @@ pub struct Daemon {
     /// opened: an edge that arrives while the outbox is still loading keeps its own
     /// time instead of being squashed to now.
     pub origin: Duration,
-}
-
-/// Opens the configured input backend (or the simulated button).
-pub fn open_source(gpio: &GpioSettings, simulate: bool) -> Result<Box<dyn EdgeSource>, InputError> {
-    if simulate {
-        return Ok(Box::new(SimSource::open(gpio)?));
-    }
-    Ok(match gpio.backend {
-        GpioBackend::Rppal => Box::new(RppalSource::open(gpio)?),
-        GpioBackend::Gpiocdev => Box::new(GpiocdevSource::open(gpio)?),
-    })
 }
 
 /// Writes the pipeline's events and announces each accepted action.

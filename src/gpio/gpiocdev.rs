@@ -53,8 +53,18 @@ impl GpiocdevSource {
     /// Requests the button and arm switch lines on the configured chip.
     pub fn open(gpio: &GpioSettings) -> Result<GpiocdevSource, InputError> {
         let chip = gpio.chip.display().to_string();
-        if let Err(cause) = std::fs::metadata(&gpio.chip) {
-            return Err(InputError::Chip { chip, cause });
+        // Opened once here for the io::Error's kind, which gpiocdev's own error does
+        // not keep: a chip that is missing or not yet accessible (udev at boot) is
+        // worth waiting for, anything else is not (daemon::inputs).
+        if let Err(cause) = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open(&gpio.chip)
+        {
+            return Err(match cause.kind() {
+                std::io::ErrorKind::PermissionDenied => InputError::PermissionDenied(chip),
+                _ => InputError::Chip { chip, cause },
+            });
         }
         let mut builder = gpiocdev::Request::builder();
         builder.on_chip(&gpio.chip).with_consumer("daas");

@@ -95,3 +95,18 @@ pub enum InputError {
     #[error("reading the simulated button from stdin failed: {0}")]
     Stdin(std::io::Error),
 }
+
+impl InputError {
+    /// A device that is missing or not accessible yet: at boot, udev may still be
+    /// creating it or giving it to group `gpio`, so waiting a little may cure it.
+    pub fn may_clear_at_boot(&self) -> bool {
+        match self {
+            InputError::PermissionDenied(_) => true,
+            InputError::Chip { cause, .. } => matches!(
+                cause.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+            ),
+            _ => false,
+        }
+    }
+}

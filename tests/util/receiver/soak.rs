@@ -1,5 +1,6 @@
 //! How the soak's receivers answer (scripts/soak starts five through
-//! examples/receiver.rs): healthy ones always accept; flaky ones refuse about 15% with
+//! examples/receiver.rs): healthy ones always accept, hanging ones hang every request
+//! (the virtual Pi's power cuts); flaky ones refuse about 15% with
 //! 500, 10% with 429 (`Retry-After: 1`) and hang 5% past the sink's timeout. A flaky
 //! answer depends only on (seed, announcement id, how many times that id came before),
 //! so a run with the same seed and the same arrivals answers the same way.
@@ -35,6 +36,8 @@ use super::by_path::status_answer;
 pub enum Temper {
     Healthy,
     Flaky,
+    /// Hangs every request: a delivery held in flight (the virtual Pi's power cuts).
+    Hanging,
 }
 
 /// One arrival's fate.
@@ -53,6 +56,8 @@ pub struct Soak {
     /// How many times each announcement id has arrived.
     seen: Mutex<HashMap<String, u32>>,
     log: Mutex<File>,
+    /// Where each accepted request's body goes, one line each, if anywhere.
+    bodies: Option<Mutex<File>>,
 }
 
 impl Soak {
@@ -66,7 +71,16 @@ impl Soak {
             hang,
             seen: Mutex::default(),
             log: Mutex::new(log),
+            bodies: None,
         })
+    }
+
+    /// Also appends the body of every accepted request to `path`, one line each (JSON
+    /// bodies are one line): for checks on what a message said, such as its time.
+    pub fn with_bodies(mut self, path: &Path) -> std::io::Result<Soak> {
+        let file = File::options().create(true).append(true).open(path)?;
+        self.bodies = Some(Mutex::new(file));
+        Ok(self)
     }
 
     /// The answer to a request with `body` that arrived at `arrived` (CLOCK_MONOTONIC).
@@ -78,6 +92,15 @@ impl Soak {
         };
         match self.decide(&id) {
             Decision::Accept => {
+                if let Some(bodies) = &self.bodies {
+                    let mut line = body.to_vec();
+                    line.push(b'\n');
+                    bodies
+                        .lock()
+                        .expect("lock")
+                        .write_all(&line)
+                        .expect("write the bodies file");
+                }
                 self.log(arrived, &id, "accepted");
                 (StatusCode::OK, status_answer(StatusCode::OK, ""))
             }
@@ -102,8 +125,10 @@ impl Soak {
             *n += 1;
             *n - 1
         };
-        if self.temper == Temper::Healthy {
-            return Decision::Accept;
+        match self.temper {
+            Temper::Healthy => return Decision::Accept,
+            Temper::Hanging => return Decision::Hang,
+            Temper::Flaky => {}
         }
         let roll = fastrand::Rng::with_seed(fnv1a(&format!("{}:{id}:{earlier}", self.seed))).f64();
         match roll {
