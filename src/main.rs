@@ -193,6 +193,8 @@ fn run(
     events: Option<&Path>,
     state_dir: Option<PathBuf>,
 ) -> Result<ExitCode, Failure> {
+    // Before any thread starts: `kill -SEGV` must end the daemon like a crash.
+    daemon::crash_signals::install();
     let loaded = load_config(config, simulate)?;
     let events: Option<Box<dyn Write + Send>> = match events {
         None => None,
@@ -215,7 +217,13 @@ fn run(
     let runtime = runtime_builder()?;
     // The time line starts before the source opens.
     let origin = daas::clock::monotonic::now();
-    let source = daemon::inputs::open_source(&settings.gpio, simulate).map_err(runtime_error)?;
+    // Inside the runtime: gpiocdev's line request registers its file descriptor with
+    // the runtime's reactor as it opens (and panics outside one: the virtual Pi
+    // caught that, as nothing else here opens a real GPIO chip).
+    let source = {
+        let _runtime = runtime.enter();
+        daemon::inputs::open_source(&settings.gpio, simulate).map_err(runtime_error)?
+    };
     let outbox = Writer::start(state_dir, daemon::OUTBOX_WAIT).map_err(runtime_error)?;
     let parts = daemon::Daemon {
         settings,

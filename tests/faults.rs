@@ -250,3 +250,21 @@ async fn a_state_directory_deleted_while_running_keeps_what_is_pending() {
     let (code, stderr) = daemon.stop();
     assert_eq!(code, Some(0), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_segv_sent_with_kill_ends_the_daemon_like_a_crash() {
+    // Rust's stack-overflow handler took a sent SIGSEGV for a fault that was not an
+    // overflow, uninstalled itself and returned: the daemon ran on, so systemd never
+    // saw the crash it was told of (rust-lang/rust#140662; daemon/crash_signals.rs).
+    let r = Receiver::start().await;
+    let setup = Setup::new(&[("lab", r.url("/hook"))], "");
+    for signal in [rustix::process::Signal::SEGV, rustix::process::Signal::BUS] {
+        let mut daemon = setup.start(1);
+        until("the daemon is ready", || ready(&daemon)).await;
+        assert_eq!(
+            daemon.end_by(signal, Duration::from_secs(10)),
+            Some(signal.as_raw()),
+            "{signal:?} did not end the daemon"
+        );
+    }
+}

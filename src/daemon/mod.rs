@@ -10,6 +10,7 @@
 //! a delivery event, the watchdog's tick (only under systemd with `WatchdogSec=`), or
 //! shutdown. With nothing pending there is no timer at all.
 
+pub mod crash_signals;
 pub mod deliveries;
 pub mod inputs;
 mod lines;

@@ -169,10 +169,15 @@ impl Daemon {
 
     /// The exit code, once it has exited on its own (within `within`).
     pub fn exited(&mut self, within: Duration) -> Option<i32> {
+        self.status_within(within).and_then(|status| status.code())
+    }
+
+    /// The exit status, once the daemon has ended (within `within`).
+    fn status_within(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
         let deadline = Instant::now() + within;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return status.code();
+                return Some(status);
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -181,6 +186,16 @@ impl Daemon {
 
     pub fn stderr_text(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// Sends `signal` and returns the signal that ended the daemon, if it ended (within
+    /// `within`) by one.
+    pub fn end_by(&mut self, signal: rustix::process::Signal, within: Duration) -> Option<i32> {
+        use std::os::unix::process::ExitStatusExt;
+        let pid = rustix::process::Pid::from_child(&self.child);
+        rustix::process::kill_process(pid, signal).expect("send the signal");
+        self.status_within(within)
+            .and_then(|status| status.signal())
     }
 
     pub fn kill(&mut self) {

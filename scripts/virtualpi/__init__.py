@@ -1,0 +1,1 @@
+"""The virtual Pi: a Debian image with systemd, booted under QEMU, for whole-device tests."""
