@@ -104,7 +104,9 @@ def configure(machine, smtp_ca_pem):
     write_file(machine, "/etc/systemd/system/daas.service.d/credentials.conf", CREDENTIALS_DROP_IN)
     # Not `daas check` here: the *_file paths exist only inside the service, where
     # systemd puts the credentials; the start below checks the config the same way.
-    machine.ssh("systemctl daemon-reload && systemctl restart daas", check=False)
+    # sync: the power cuts that follow must find the admin's files on the disk, not
+    # lose them with the page cache (which once cost the credentials drop-in).
+    machine.ssh("sync && systemctl daemon-reload && systemctl restart daas", check=False)
 
 
 def out(result):

@@ -24,8 +24,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SECURITY_MAX = 2.0
 WATCHDOG_S = 30  # the unit's WatchdogSec
 RESTART_MARGIN_S = 20  # RestartSec=5 s, the start, and a slow emulated CPU
-# The outbox writer gathers 10 ms, then commits with one fsync (tens of ms on the
-# emulated disk): a press first sent longer than this before a cut must be committed.
+# The outbox writer gathers 10 ms, then commits with one fsync: a write and fsync of a
+# small file took 70-95 ms in the emulated arm64 guest. A press first sent longer than
+# this before a cut must be committed.
 COMMIT_WINDOW_S = 0.25
 
 
@@ -279,7 +280,10 @@ class Suite:
             self.wait_active()
             known = self.everything_received()
             pressed = self.machine.press()
-            delay = self.rng.uniform(0, 0.5)
+            # A random instant in 0–500 ms, stratified: cut k falls in the k-th of
+            # `cuts` equal slices, so every part of the range is tried in every run,
+            # the late part too, where a commit that was not made durable is caught.
+            delay = self.rng.uniform(cut - 1, cut) * 0.5 / self.cuts
             time.sleep(max(0.0, pressed + delay - time.monotonic()))
             self.machine.cut()
             cut_at = time.monotonic()
