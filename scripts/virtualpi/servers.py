@@ -15,31 +15,15 @@ runs (the guestfwd port stays), which is how a suite makes a sink hang, fail and
 recover without touching the guest.
 """
 
-import ctypes
 import glob
 import json
 import os
-import signal
-import socket
 import subprocess
 import time
 
+from .machine import die_with_parent, free_loopback_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _die_with_parent():
-    # Children get SIGKILL if the suite itself dies without cleaning up.
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
-def free_port():
-    """A port nothing listens on now, on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _stop(proc):
@@ -57,7 +41,7 @@ class Receiver:
 
     def __init__(self, name, workdir, receiver_bin):
         self.name = name
-        self.port = free_port()
+        self.port = free_loopback_port()
         self.log = os.path.join(workdir, f"{name}.log")
         self.bodies = os.path.join(workdir, f"{name}.bodies")
         self.stderr = os.path.join(workdir, f"{name}.stderr")
@@ -74,7 +58,7 @@ class Receiver:
                 [self.bin, str(self.port), mode, self.name, self.log, "--hang-s", "600", "--bodies", self.bodies],
                 stdout=subprocess.PIPE,
                 stderr=err,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         line = self.proc.stdout.readline().decode().split()
         if line[:1] != ["READY"]:
@@ -116,7 +100,7 @@ class SmtpServer:
     """A real SMTP server (aiosmtpd) with STARTTLS and AUTH on a host loopback port."""
 
     def __init__(self, workdir, username, password):
-        self.port = free_port()
+        self.port = free_loopback_port()
         self.workdir = workdir
         self.out = os.path.join(workdir, "mail")
         os.makedirs(self.out, exist_ok=True)
@@ -149,7 +133,7 @@ class SmtpServer:
                 [os.path.join(ROOT, "tests", "support", "smtp_server.py"), "--port", str(self.port),
                  "--mode", "starttls", "--cert", self.cert, "--key", self.key, "--auth",
                  "--username", self.username, "--password", self.password, "--out", self.out],
-                stdout=subprocess.PIPE, stderr=err, preexec_fn=_die_with_parent,
+                stdout=subprocess.PIPE, stderr=err, preexec_fn=die_with_parent,
             )
         if self.proc.stdout.readline().decode().strip() != "READY":
             raise RuntimeError(f"the SMTP server did not start; see {self.stderr}")

@@ -177,10 +177,7 @@ class Suite:
     def run_deploy(self, target):
         m = self.machine
         argv = [os.path.join(ROOT, "scripts", "deploy"), "root@127.0.0.1", "--target", target,
-                "--port", str(m.ssh_port), "--identity", str(self.image.ssh_key),
-                "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes",
-                "-o", f"UserKnownHostsFile={self.image.known_hosts}", "-o", "GlobalKnownHostsFile=/dev/null",
-                "-o", "ConnectTimeout=20"]
+                *m.deploy_args(), "-o", "ConnectTimeout=20"]
         return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1800)
 
     # ---- 1. the hardened unit -----------------------------------------------------
