@@ -41,6 +41,13 @@ struct ArmLine {
 }
 
 #[derive(Serialize)]
+struct LedLine {
+    t_ms: Millis,
+    r#type: &'static str,
+    on: bool,
+}
+
+#[derive(Serialize)]
 struct DeliveryLine<'a> {
     t_ms: Millis,
     r#type: &'static str,
@@ -88,6 +95,11 @@ impl Event {
                 outcome: outcome.outcome_name(),
                 attempt: *attempt,
             }),
+            Event::Led { at, on } => serde_json::to_string(&LedLine {
+                t_ms: since(*at),
+                r#type: "led",
+                on: *on,
+            }),
         };
         // Serialising these plain structs cannot fail.
         line.unwrap_or_default()
@@ -130,25 +142,36 @@ mod tests {
     }
 
     #[test]
-    fn arm_and_delivery_lines() {
-        let arm = Event::Arm {
-            at: Duration::from_millis(5),
-            armed: true,
-        };
-        assert_eq!(
-            arm.to_line(Duration::ZERO),
-            r#"{"t_ms":5,"type":"arm","armed":true}"#
-        );
-        let d = Event::Delivery {
-            at: Duration::from_millis(7),
-            announcement: "a1".into(),
-            sink: "console".into(),
-            outcome: DeliveryState::Delivered,
-            attempt: 1,
-        };
-        assert_eq!(
-            d.to_line(Duration::ZERO),
-            r#"{"t_ms":7,"type":"delivery","announcement":"a1","sink":"console","outcome":"delivered","attempt":1}"#
-        );
+    fn arm_delivery_and_led_lines() {
+        let ms = Duration::from_millis;
+        let cases = [
+            (
+                Event::Arm {
+                    at: ms(5),
+                    armed: true,
+                },
+                r#"{"t_ms":5,"type":"arm","armed":true}"#,
+            ),
+            (
+                Event::Delivery {
+                    at: ms(7),
+                    announcement: "a1".into(),
+                    sink: "console".into(),
+                    outcome: DeliveryState::Delivered,
+                    attempt: 1,
+                },
+                r#"{"t_ms":7,"type":"delivery","announcement":"a1","sink":"console","outcome":"delivered","attempt":1}"#,
+            ),
+            (
+                Event::Led {
+                    at: ms(9),
+                    on: false,
+                },
+                r#"{"t_ms":9,"type":"led","on":false}"#,
+            ),
+        ];
+        for (event, line) in cases {
+            assert_eq!(event.to_line(Duration::ZERO), line);
+        }
     }
 }

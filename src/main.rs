@@ -220,15 +220,26 @@ fn run(
     // Inside the runtime: gpiocdev's line request registers its file descriptor with
     // the runtime's reactor as it opens (and panics outside one: the virtual Pi
     // caught that, as nothing else here opens a real GPIO chip).
-    let source = {
+    let (source, led) = {
         let _runtime = runtime.enter();
-        daemon::inputs::open_source(&settings.gpio, simulate).map_err(runtime_error)?
+        let source =
+            daemon::inputs::open_source(&settings.gpio, simulate).map_err(runtime_error)?;
+        // After the inputs, which waited for udev at boot if they had to. An LED that
+        // cannot be driven is logged and left out: it never costs a press.
+        let led = daas::gpio::led::open(&settings.gpio, simulate)
+            .inspect_err(|err| {
+                log::error!("the feedback LED is off: {err}; presses are still announced")
+            })
+            .ok()
+            .flatten();
+        (source, led)
     };
     let outbox = Writer::start(state_dir, daemon::OUTBOX_WAIT).map_err(runtime_error)?;
     let parts = daemon::Daemon {
         settings,
         sinks,
         source,
+        led,
         outbox,
         events,
         origin,
@@ -315,7 +326,7 @@ fn replay_trace(trace_path: &Path, config: Option<&Path>) -> Result<ExitCode, Fa
         .map_err(|err| usage(anyhow::anyhow!("{}:{err}", trace_path.display())))?;
     let mut out = std::io::stdout().lock();
     let settings = Settings::of(&loaded.config);
-    for event in replay::replay(&settings.pipeline, &trace) {
+    for event in replay::replay(&settings.pipeline, settings.gpio.led.is_some(), &trace) {
         writeln!(out, "{}", event.to_line(std::time::Duration::ZERO))
             .context("writing to stdout")
             .map_err(runtime)?;

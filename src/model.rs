@@ -138,6 +138,23 @@ pub enum Event {
         outcome: DeliveryState,
         attempt: u32,
     },
+    /// The feedback LED went on or off.
+    Led {
+        at: Duration,
+        on: bool,
+    },
+}
+
+impl Event {
+    /// When it happened.
+    pub fn at(&self) -> Duration {
+        match self {
+            Event::Gesture { at, .. }
+            | Event::Arm { at, .. }
+            | Event::Delivery { at, .. }
+            | Event::Led { at, .. } => *at,
+        }
+    }
 }
 
 /// A wall-clock reading and whether it can be believed.

@@ -106,25 +106,46 @@ fn check_names_a_misspelt_key_with_file_line_column_and_allowed_keys() {
     );
 }
 
-#[test]
-fn check_names_both_keys_of_a_shared_pin() {
+/// `daas check` on config.example.toml with `from` replaced by `to`: it must exit 2.
+/// Returns the config's path, the edited text and what check said.
+fn check_edited_example(from: &str, to: &str) -> (tempfile::TempDir, PathBuf, String, String) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let bad = std::fs::read_to_string(example())
-        .expect("example")
-        .replace("pin = 27", "pin = 17");
+    let example = std::fs::read_to_string(example()).expect("example");
+    assert!(example.contains(from), "the example has no `{from}`");
+    let bad = example.replace(from, to);
     let path = write_config(&dir, &bad);
     let out = daas()
         .args(["check", "--config"])
         .arg(&path)
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    (dir, path, bad, stderr)
+}
+
+#[test]
+fn check_names_both_keys_of_a_shared_pin() {
+    let (_dir, path, _, stderr) = check_edited_example("pin = 27", "pin = 17");
     assert!(
         stderr.contains("`arm_switch.pin` and `button.pin` are both GPIO 17"),
         "{stderr}"
     );
     assert!(stderr.contains(&format!("{}:", path.display())), "{stderr}");
+}
+
+/// The LED is an output: on an input's pin it would fight the button.
+#[test]
+fn check_refuses_the_led_on_an_input_pin_naming_its_line() {
+    let (_dir, path, bad, stderr) = check_edited_example("[led]\npin = 22", "[led]\npin = 27");
+    let line = bad.lines().position(|l| l == "[led]").expect("[led]") + 2;
+    assert!(
+        stderr.contains(&format!(
+            "{}:{line}:1: `led.pin` and `arm_switch.pin` are both GPIO 27",
+            path.display()
+        )),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -181,6 +202,8 @@ fn simulated_arm_switch_and_long_press_follow_the_config() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let kinds: Vec<String> = event_lines(&out)
         .iter()
+        // The LED's lines have tests of their own (tests/led.rs).
+        .filter(|e| e["type"] != "led")
         .map(|e| match e["type"].as_str() {
             Some("gesture") => format!(
                 "{} {}{}",

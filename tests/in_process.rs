@@ -51,6 +51,7 @@ async fn the_daemon_runs_in_process_until_its_shutdown_future_completes() {
         settings: Settings::of(&config),
         sinks: daas::sinks::from_config(&config.sinks).expect("sinks"),
         source: Box::new(TestButton(edges)),
+        led: None,
         outbox: Writer::start(state.path().to_path_buf(), Duration::from_secs(5)).expect("outbox"),
         events: None,
         origin: monotonic::now(),

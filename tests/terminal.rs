@@ -1,6 +1,6 @@
 //! The simulated button on a real terminal (a pseudo-terminal made by the test):
-//! the hint shows, Enter announces, `q` quits with exit 0, and the terminal's
-//! settings are given back.
+//! the hint shows, Enter announces and the LED glyph lights, `q` quits with exit 0,
+//! and the terminal's settings are given back.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -65,6 +65,9 @@ fn enter_on_a_terminal_prints_the_announcement() {
     master.write_all(b"\r").expect("press Enter");
     wait_for(&rx, &mut seen, "Fresh doughnuts arrived at");
     assert!(seen.contains("Doughnuts in the"), "{seen}");
+    // The simulated LED, lit by the sending blink and the delivered flash, dark after.
+    wait_for(&rx, &mut seen, "LED ●");
+    wait_for(&rx, &mut seen, "LED ○");
     master.write_all(b"q").expect("press q");
     let status = child.wait().expect("exits");
     assert_eq!(status.code(), Some(0), "{seen}");

@@ -12,6 +12,7 @@ mod email;
 mod faults;
 mod https;
 mod in_process;
+mod led;
 mod notify;
 mod outbox;
 mod postfix;

@@ -2,7 +2,8 @@
 credentials, and what the suite asks systemd and the daemon about it.
 
 The config is the packaged unit's own story: the button on the PL061's line 3 (the
-power key QEMU's `system_powerdown` drives, active high, no pull), the webhook URLs
+power key QEMU's `system_powerdown` drives, active high, no pull), the feedback LED
+on its line 4 (an output; `led_changes` reads it back from debugfs), the webhook URLs
 and the SMTP password in /etc/daas/secrets/ handed over by `LoadCredential=` in a
 drop-in (as the unit's comments tell an admin to), and three sinks that reach the
 host's servers through QEMU's guestfwd at 10.0.2.100 (servers.py).
@@ -17,6 +18,7 @@ LATE_PORT = 81  # webhook "late-hook": the receiver a test takes down or makes h
 SMTP_PORT = 2525
 SMTP_USER = "daas"
 SMTP_PASSWORD = "virtual-pi-smtp-secret"
+LED_LINE = 4  # a free PL061 line, driven as the feedback LED
 
 CONFIG = f"""# /etc/daas/config.toml on the virtual Pi (scripts/virtualpi/device.py)
 [device]
@@ -30,6 +32,11 @@ chip = "/dev/gpiochip0"
 [button]
 pin = 3
 pull = "off"
+active = "high"
+
+# The feedback LED on line 4, an output the suite reads back in debugfs.
+[led]
+pin = {LED_LINE}
 active = "high"
 
 [gestures]
@@ -79,6 +86,37 @@ LoadCredential=smtp-password:/etc/daas/secrets/smtp-password
 """
 
 SINKS = ("hook", "late-hook", "mail")
+
+
+# Records the LED line's changes for SECONDS seconds, as "UPTIME hi|lo" lines: shell
+# builtins only (no fork per sample), so it samples every few milliseconds even
+# under TCG. debugfs lists a requested line as "gpio-N (...|daas-led) out hi".
+LED_SAMPLER = r"""
+mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
+end=$(( $(cut -d. -f1 /proc/uptime) + SECONDS ))
+last=
+while :; do
+  read -r up _ < /proc/uptime
+  [ "${up%.*}" -ge "$end" ] && break
+  state=none
+  while read -r line; do
+    case "$line" in *daas-led*) state=${line##* } ;; esac
+  done < /sys/kernel/debug/gpio
+  if [ "$state" != "$last" ]; then echo "$up $state"; last=$state; fi
+done
+"""
+
+
+def led_changes(machine, seconds):
+    """The LED line's changes over the next `seconds` s: [(guest uptime, on)]."""
+    output = machine.ssh(LED_SAMPLER.replace("SECONDS", str(int(seconds))), timeout_s=seconds + 60).stdout
+    changes = []
+    for line in output.splitlines():
+        up, state = line.split()
+        if state not in ("hi", "lo"):
+            raise AssertionError(f"the LED line is not requested by daas (debugfs says {state!r}):\n{output}")
+        changes.append((float(up), state == "hi"))
+    return changes
 
 
 def sh(text):

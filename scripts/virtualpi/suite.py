@@ -8,6 +8,7 @@ the suite goes on with the next unless the device is unusable, prints the unit's
 journal for every failure, and ends with `virtual-pi: N passed, M failed`.
 """
 
+import concurrent.futures
 import os
 import random
 import re
@@ -85,6 +86,7 @@ class Suite:
             ("the service starts under the hardened unit and opens the GPIO chip", self.started_hardened),
             ("start-up waits for udev to hand the chip to group gpio, without a failed start", self.waits_for_udev),
             ("a press through the kernel's GPIO reaches every sink", self.press_reaches_every_sink),
+            ("the feedback LED on a PL061 output line: the sending blink, then the delivered flash", self.led_after_a_press),
             ("the watchdog restarts a stuck daemon, pending deliveries resume; a crash restarts it", self.watchdog),
             (f"{self.cuts} power cuts after a press: none lost, at most one duplicate per sink per cut", self.power_cuts),
             ("a boot 10 h behind without NTP: the press is sent at once, its real time once the clock is set", self.clock_behind),
@@ -238,6 +240,32 @@ class Suite:
         assert mail[0]["tls"] and mail[0]["auth"], "the email came without TLS or AUTH"
         for sink, n in (("hook", len(hook)), ("late-hook", len(late)), ("mail", len(mail))):
             assert n == 1, f"{sink} got the press {n} times"
+
+    def led_after_a_press(self):
+        """The LED line as the guest's kernel has it, sampled in the guest while a press
+        is sent: lit at once (sending), then the delivered flash — dark 200 ms, lit
+        2 s — then dark (no arm switch)."""
+        time.sleep(3)  # the flash of an earlier check's press is over
+        sampler = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        try:
+            changes = sampler.submit(device.led_changes, self.machine, 8)
+            time.sleep(3)  # the sampler's ssh login, under TCG
+            self.press()
+            changes = changes.result(timeout=120)
+        finally:
+            sampler.shutdown(wait=False)
+        shown = " ".join(f"{t:.2f}:{'on' if on else 'off'}" for t, on in changes)
+        assert changes and not changes[0][1], f"the LED was not dark before the press: {shown}"
+        # Segments: (state, length) between changes; the last one runs to the end.
+        lengths = [(on, later - t) for (t, on), (later, _) in zip(changes, changes[1:])]
+        flash = next((i for i, (on, length) in enumerate(lengths) if on and 1.8 <= length <= 2.3), None)
+        assert flash is not None, f"no delivered flash (about 2 s lit): {shown}"
+        assert flash >= 2 and not lengths[flash - 1][0] and 0.1 <= lengths[flash - 1][1] <= 0.45, \
+            f"the flash is not framed by ~200 ms of dark after the sending blink: {shown}"
+        assert not changes[-1][1], f"the LED did not go dark after the flash: {shown}"
+        sending = changes[flash - 1][0] - changes[1][0]
+        self.figures.append(("LED (read in the guest)", f"sending blink {sending * 1000:.0f} ms, "
+                             f"then dark {lengths[flash - 1][1] * 1000:.0f} ms, lit {lengths[flash][1]:.2f} s, dark"))
 
     # ---- 4. the watchdog ----------------------------------------------------------
 

@@ -1,25 +1,81 @@
 //! `daas replay`: a trace played through the same pipeline the daemon runs, on
 //! virtual time. Deterministic, instant, and it sends nothing — the way to see what
 //! a config makes of a bouncy button or a nervous finger.
+//!
+//! With an LED configured it also runs the feedback machine and prints its `led`
+//! lines. As nothing is sent, each announcement counts as delivered by every sink the
+//! moment it is made: the LED shows the delivered flash (and the "no" pattern for
+//! ignored presses), never the sending blink.
 
 use std::time::Duration;
 
+use crate::core::feedback::{Feedback, LedChange};
 use crate::core::pipeline::{Pipeline, PipelineSettings};
 use crate::gpio::trace::Trace;
 use crate::model::Event;
 
 /// Every event the trace produces, in order; deadlines after the last edge included.
-pub fn replay(settings: &PipelineSettings, trace: &Trace) -> Vec<Event> {
+/// `led`: whether the device has a feedback LED to show.
+pub fn replay(settings: &PipelineSettings, led: bool, trace: &Trace) -> Vec<Event> {
     let button_inactive = settings.button.active.flipped();
     let arm_inactive = settings.arm.map(|arm| arm.active.flipped());
     let start = trace.starting_levels(button_inactive, arm_inactive);
     let mut pipeline = Pipeline::new(settings, start, Duration::ZERO);
+    let mut feedback =
+        led.then(|| Feedback::new(settings.arm.is_some(), pipeline.armed(), Duration::ZERO));
+    let mut made = Vec::new();
     let mut events = Vec::new();
     for edge in &trace.edges {
-        pipeline.edge(*edge, &mut events);
+        pipeline.edge(*edge, &mut made);
+        show(&mut made, feedback.as_mut(), &mut events);
     }
-    pipeline.finish(&mut events);
+    pipeline.finish(&mut made);
+    show(&mut made, feedback.as_mut(), &mut events);
+    if let Some(feedback) = &mut feedback {
+        let mut changes = Vec::new();
+        feedback.finish(&mut changes);
+        events.extend(changes.into_iter().map(led_event));
+    }
     events
+}
+
+/// Moves the pipeline's events to `events`, each with the LED's changes: those from
+/// before it first, its own after it, so the lines stay in time order.
+fn show(made: &mut Vec<Event>, feedback: Option<&mut Feedback>, events: &mut Vec<Event>) {
+    let Some(feedback) = feedback else {
+        events.append(made);
+        return;
+    };
+    for event in made.drain(..) {
+        let at = event.at();
+        let mut changes: Vec<LedChange> = Vec::new();
+        match &event {
+            Event::Arm { armed, .. } => feedback.arm(*armed, at, &mut changes),
+            Event::Gesture {
+                action: Some(_),
+                ignored: None,
+                ..
+            } => {
+                // Nothing is sent: delivered by every sink at once.
+                feedback.announced("replayed", [], at, &mut changes);
+            }
+            Event::Gesture { .. } => feedback.ignored(at, &mut changes),
+            Event::Delivery { .. } | Event::Led { .. } => {
+                feedback.advance(at, &mut changes);
+            }
+        }
+        let own = changes.split_off(changes.partition_point(|c| c.at < at));
+        events.extend(changes.into_iter().map(led_event));
+        events.push(event);
+        events.extend(own.into_iter().map(led_event));
+    }
+}
+
+fn led_event(change: LedChange) -> Event {
+    Event::Led {
+        at: change.at,
+        on: change.on,
+    }
 }
 
 #[cfg(test)]
@@ -106,9 +162,7 @@ mod tests {
     }
 
     fn stamp(event: &Event) -> Duration {
-        match event {
-            Event::Gesture { at, .. } | Event::Arm { at, .. } | Event::Delivery { at, .. } => *at,
-        }
+        event.at()
     }
 
     proptest! {
@@ -119,9 +173,10 @@ mod tests {
         fn replay_events_are_in_non_decreasing_time(
             settings in settings(),
             text in trace_text(),
+            led in any::<bool>(),
         ) {
             let trace = Trace::parse(&text).expect("a valid trace");
-            let events = replay(&settings, &trace);
+            let events = replay(&settings, led, &trace);
             for pair in events.windows(2) {
                 prop_assert!(
                     stamp(&pair[0]) <= stamp(&pair[1]),

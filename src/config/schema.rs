@@ -23,6 +23,7 @@ pub struct Config {
     pub gpio: Gpio,
     pub button: Button,
     pub arm_switch: Option<ArmSwitch>,
+    pub led: Option<Led>,
     pub gestures: Gestures,
     #[serde(default)]
     pub actions: BTreeMap<String, Action>,
@@ -202,6 +203,21 @@ impl InputPin for ArmSwitch {
             active: self.active.into(),
         }
     }
+}
+
+/// `[led]`: the feedback LED (usually the one inside the big red button).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Led {
+    pub pin: u32,
+    /// The level that lights it: `high` for an LED from the pin through a resistor to
+    /// ground (the usual wiring), `low` for one from 3.3 V to the pin.
+    #[serde(default = "led_active_default")]
+    pub active: ActiveLevel,
+}
+
+fn led_active_default() -> ActiveLevel {
+    ActiveLevel::High
 }
 
 fn default_debounce_ms() -> u64 {

@@ -11,7 +11,7 @@ use crate::clock::Trust;
 use crate::core::announce::{ActionTexts, Actions};
 use crate::core::delivery::Policy;
 use crate::core::pipeline::{InputSettings, MappedAction, PipelineSettings};
-use crate::gpio::{GpioSettings, PinSettings};
+use crate::gpio::{GpioSettings, LedPin, PinSettings};
 use crate::model::GestureKind;
 
 /// Everything the daemon and the commands need, from one valid config.
@@ -47,6 +47,10 @@ impl Settings {
             chip: config.gpio.chip.clone(),
             button: config.button.pin(),
             arm: config.arm_switch.as_ref().map(|arm| arm.pin()),
+            led: config.led.as_ref().map(|led| LedPin {
+                pin: led.pin,
+                active: led.active.into(),
+            }),
             long_hold: Duration::from_millis(config.gestures.long_press_ms + 200),
         };
         let texts = config

@@ -226,6 +226,24 @@ pub fn validate(config: &Config) -> Vec<Problem> {
             );
         }
     }
+    if let Some(led) = &config.led {
+        c.pin(&["led", "pin"], led.pin);
+        let inputs = [
+            ("button.pin", Some(config.button.pin)),
+            ("arm_switch.pin", config.arm_switch.as_ref().map(|a| a.pin)),
+        ];
+        for (key, pin) in inputs {
+            if pin == Some(led.pin) {
+                c.fail(
+                    path(&["led", "pin"]),
+                    format!(
+                        "`led.pin` and `{key}` are both GPIO {}; the LED is an output and needs a pin of its own",
+                        led.pin
+                    ),
+                );
+            }
+        }
+    }
     c.gestures(config);
     if config.gestures.long_press.is_some()
         && config.button.debounce_ms >= config.gestures.long_press_ms

@@ -11,10 +11,12 @@
 //! - [`announce`]: the cooldown rule, and an action's draft rendered into the message.
 //! - [`template`]: the `{placeholder}` templates of messages and webhook bodies.
 //! - [`delivery`]: per-sink queues, retries, `Retry-After`, expiry.
+//! - [`feedback`]: the LED's patterns, from arming, gestures and delivery outcomes.
 
 pub mod announce;
 pub mod debounce;
 pub mod delivery;
+pub mod feedback;
 pub mod gesture;
 pub mod pipeline;
 pub mod template;

@@ -91,6 +91,11 @@ impl Deliveries {
         deliveries
     }
 
+    /// The configured sinks' names: every announcement goes to each.
+    pub fn sink_names(&self) -> &[String] {
+        &self.names
+    }
+
     /// Starts every sink's session (see [`crate::sinks::Sink::start`]), all at once,
     /// waiting at most `within` for them; then the first sends (of deliveries resumed
     /// from the outbox) go out.

@@ -5,7 +5,6 @@ use std::io::Write;
 use std::time::Duration;
 
 use super::DaemonError;
-use crate::clock::monotonic;
 use crate::model::{Event, Report};
 
 /// Event lines, relative to the daemon's start.
@@ -29,10 +28,10 @@ impl EventLines {
         Ok(())
     }
 
-    /// A delivery report, stamped now.
-    pub fn delivery(&mut self, report: Report) -> Result<(), DaemonError> {
+    /// A delivery report, stamped `at`.
+    pub fn delivery(&mut self, report: Report, at: Duration) -> Result<(), DaemonError> {
         self.write(&Event::Delivery {
-            at: monotonic::now(),
+            at,
             announcement: report.announcement,
             sink: report.sink,
             outcome: report.state,

@@ -12,6 +12,7 @@
 
 pub mod crash_signals;
 pub mod deliveries;
+mod feedback;
 pub mod inputs;
 mod lines;
 pub mod live;
@@ -24,10 +25,12 @@ use std::time::Duration;
 use crate::clock::{self, WallClock};
 use crate::config::Settings;
 use crate::daemon::deliveries::{Deliveries, Settings as DeliverySettings};
+use crate::gpio::led::LedOutput;
 use crate::gpio::{EdgeSource, InputError};
 use crate::model::Event;
 use crate::outbox::writer::Started;
 use crate::sinks::ConfiguredSink;
+use feedback::LedFeedback;
 use lines::EventLines;
 use live::{LiveInput, Step};
 use systemd::Systemd;
@@ -56,6 +59,8 @@ pub struct Daemon {
     pub settings: Settings,
     pub sinks: Vec<ConfiguredSink>,
     pub source: Box<dyn EdgeSource>,
+    /// The feedback LED, if there is one (or the simulated button's glyph).
+    pub led: Option<Box<dyn LedOutput>>,
     /// The outbox writer, started (and the state directory locked).
     pub outbox: Started,
     /// Where event lines go, if anywhere.
@@ -66,15 +71,18 @@ pub struct Daemon {
     pub origin: Duration,
 }
 
-/// Writes the pipeline's events and announces each accepted action.
+/// Writes the pipeline's events, announces each accepted action and shows it all on
+/// the LED.
 fn handle(
     events: &mut Vec<Event>,
     lines: &mut EventLines,
     settings: &Settings,
     deliveries: &mut Deliveries,
+    led: &mut Option<LedFeedback>,
 ) -> Result<(), DaemonError> {
     for event in events.drain(..) {
         lines.write(&event)?;
+        let mut announced = None;
         match &event {
             Event::Gesture {
                 action: Some(action),
@@ -85,6 +93,7 @@ fn handle(
                 let made = deliveries.wall();
                 if let Some(d) = settings.actions.draft(action, made, clock::new_id()) {
                     log::info!("{} → {action}: announcing {}", gesture.name(), d.id);
+                    announced = Some(d.id.clone());
                     deliveries.announce(d);
                 }
             }
@@ -96,6 +105,10 @@ fn handle(
             Event::Arm { armed, .. } => log::info!("{}", if *armed { "armed" } else { "disarmed" }),
             _ => {}
         }
+        if let Some(led) = led {
+            led.event(&event, announced.as_deref());
+            led.flush(lines)?;
+        }
     }
     Ok(())
 }
@@ -106,6 +119,7 @@ pub async fn run(daemon: Daemon, shutdown: impl Future<Output = ()>) -> Result<(
         settings,
         sinks,
         source,
+        led,
         outbox,
         events: out,
         origin,
@@ -138,6 +152,17 @@ pub async fn run(daemon: Daemon, shutdown: impl Future<Output = ()>) -> Result<(
     );
     let mut lines = EventLines::new(origin, out);
     let mut events = Vec::new();
+    let mut led = led.map(|output| {
+        let sinks = deliveries.sink_names().to_vec();
+        let has_arm_switch = settings.pipeline.arm.is_some();
+        LedFeedback::new(
+            output,
+            has_arm_switch,
+            input.armed(),
+            sinks,
+            clock::monotonic::now(),
+        )
+    });
     // Inputs are open and the outbox is loaded: tell systemd.
     let systemd = Systemd::from_env();
     systemd.ready(&format!("watching GPIO {pin}"));
@@ -149,16 +174,37 @@ pub async fn run(daemon: Daemon, shutdown: impl Future<Output = ()>) -> Result<(
     tokio::pin!(shutdown);
 
     loop {
+        let led_deadline = led.as_ref().and_then(LedFeedback::deadline);
         tokio::select! {
             step = input.step(&mut events) => if step? == Step::Ended {
                 log::info!("the simulated button quit");
                 break;
             },
-            report = deliveries.next_report() => lines.delivery(report)?,
+            report = deliveries.next_report() => {
+                let at = clock::monotonic::now();
+                if let Some(led) = &mut led {
+                    led.report(&report, at);
+                }
+                lines.delivery(report, at)?;
+            }
+            () = sleep_until(led_deadline) => {
+                if let Some(led) = &mut led {
+                    led.serve();
+                }
+            }
             _ = tick(&mut watchdog), if watchdog.is_some() => systemd.ping(),
             () = &mut shutdown => break,
         }
-        handle(&mut events, &mut lines, &settings, &mut deliveries)?;
+        handle(
+            &mut events,
+            &mut lines,
+            &settings,
+            &mut deliveries,
+            &mut led,
+        )?;
+        if let Some(led) = &mut led {
+            led.flush(&mut lines)?;
+        }
     }
 
     // Stop taking presses; let sends in flight finish, within a bound.
@@ -168,11 +214,19 @@ pub async fn run(daemon: Daemon, shutdown: impl Future<Output = ()>) -> Result<(
     deliveries
         .stop(SHUTDOWN_GRACE, |report| {
             if result.is_ok() {
-                result = lines.delivery(report);
+                result = lines.delivery(report, clock::monotonic::now());
             }
         })
         .await;
     result
+}
+
+/// Sleeps until `deadline` on CLOCK_MONOTONIC; without one, never returns (no timer).
+async fn sleep_until(deadline: Option<Duration>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(clock::monotonic::instant_at(at)).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The next watchdog tick (never, without a watchdog).

@@ -5,12 +5,14 @@
 //! daemon sleeps in the kernel until an edge. Edges carry the kernel's
 //! CLOCK_MONOTONIC timestamp, the daemon's time line.
 
+use std::path::Path;
 use std::time::Duration;
 
 use gpiocdev::line::{Bias, EdgeDetection, EdgeKind, Value};
 use gpiocdev::tokio::AsyncRequest;
 
-use super::{EdgeSource, GpioSettings, InputError, Pull};
+use super::led::LedOutput;
+use super::{EdgeSource, GpioSettings, InputError, LedPin, Pull};
 
 use crate::model::{BoxFuture, Edge, InputId, Level, StartingLevels};
 
@@ -127,5 +129,42 @@ impl EdgeSource for GpiocdevSource {
                 at: Duration::from_nanos(event.timestamp_ns),
             }))
         })
+    }
+}
+
+/// The feedback LED as an output line, in its own request on the chip.
+pub struct GpiocdevLed {
+    request: gpiocdev::Request,
+    led: LedPin,
+}
+
+fn value(level: Level) -> Value {
+    match level {
+        Level::High => Value::Active,
+        Level::Low => Value::Inactive,
+    }
+}
+
+impl GpiocdevLed {
+    /// Requests the LED's line as an output, off.
+    pub fn open(chip: &Path, led: LedPin) -> Result<GpiocdevLed, InputError> {
+        let name = chip.display().to_string();
+        let request = gpiocdev::Request::builder()
+            .on_chip(chip)
+            .with_consumer("daas-led")
+            .with_line(led.pin)
+            .as_output(value(super::led::level_for(led, false)))
+            .request()
+            .map_err(|e| chip_error(&name, e))?;
+        Ok(GpiocdevLed { request, led })
+    }
+}
+
+impl LedOutput for GpiocdevLed {
+    fn set(&mut self, on: bool) -> Result<(), InputError> {
+        self.request
+            .set_value(self.led.pin, value(super::led::level_for(self.led, on)))
+            .map(|_| ())
+            .map_err(|e| InputError::Gpio(format!("setting the LED on GPIO {}: {e}", self.led.pin)))
     }
 }

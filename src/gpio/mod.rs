@@ -1,4 +1,4 @@
-//! Inputs: where electrical edges come from.
+//! Inputs, where electrical edges come from, and the feedback LED's outputs ([`led`]).
 //!
 //! Every backend — real GPIO (`rppal`, `gpiocdev`), the simulated button (`sim`) and
 //! recorded traces (`trace`) — produces the same thing: [`Edge`]s, each the level an
@@ -6,6 +6,7 @@
 //! (debounce, gestures, announcements) is shared and never knows which backend ran.
 
 pub mod gpiocdev;
+pub mod led;
 pub mod rppal;
 pub mod sim;
 pub mod trace;
@@ -48,6 +49,15 @@ pub struct PinSettings {
     pub active: Level,
 }
 
+/// The feedback LED's pin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedPin {
+    /// BCM GPIO number (gpiocdev: the line offset on the chip).
+    pub pin: u32,
+    /// The level that lights it.
+    pub active: Level,
+}
+
 /// What the input backends need from the config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GpioSettings {
@@ -57,6 +67,8 @@ pub struct GpioSettings {
     pub button: PinSettings,
     /// `None` without an arm switch: always armed.
     pub arm: Option<PinSettings>,
+    /// The feedback LED, if there is one.
+    pub led: Option<LedPin>,
     /// How long the simulated button's `l` key holds: past the long-press time.
     pub long_hold: Duration,
 }
@@ -71,7 +83,7 @@ pub trait EdgeSource: Send {
     fn next_edge(&mut self) -> BoxFuture<'_, Option<Result<Edge, InputError>>>;
 }
 
-/// Why an input could not be opened or read.
+/// Why a pin (an input, or the LED) could not be opened, read or set.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error(

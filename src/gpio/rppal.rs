@@ -6,10 +6,11 @@
 //! final release (the project was retired in 2025), so nothing outside this file
 //! knows it exists.
 
-use rppal::gpio::{Event, Gpio, InputPin, Trigger};
+use rppal::gpio::{Event, Gpio, InputPin, OutputPin, Trigger};
 use tokio::sync::mpsc;
 
-use super::{EdgeSource, GpioSettings, InputError, Pull};
+use super::led::{LedOutput, level_for};
+use super::{EdgeSource, GpioSettings, InputError, LedPin, Pull};
 
 use crate::model::{BoxFuture, Edge, InputId, Level, StartingLevels};
 
@@ -102,5 +103,37 @@ impl EdgeSource for RppalSource {
 
     fn next_edge(&mut self) -> BoxFuture<'_, Option<Result<Edge, InputError>>> {
         Box::pin(async move { self.edges.recv().await.map(Ok) })
+    }
+}
+
+/// The feedback LED as an output pin. rppal sets the pin back to an input when it is
+/// dropped, so the LED goes dark when the daemon stops.
+pub struct RppalLed {
+    pin: OutputPin,
+    led: LedPin,
+}
+
+impl RppalLed {
+    /// Opens the LED's pin as an output, off.
+    pub fn open(led: LedPin) -> Result<RppalLed, InputError> {
+        let gpio = Gpio::new().map_err(|e| gpio_error(e, led.pin))?;
+        let raw = gpio
+            .get(led.pin as u8)
+            .map_err(|e| gpio_error(e, led.pin))?;
+        let pin = match level_for(led, false) {
+            Level::High => raw.into_output_high(),
+            Level::Low => raw.into_output_low(),
+        };
+        Ok(RppalLed { pin, led })
+    }
+}
+
+impl LedOutput for RppalLed {
+    fn set(&mut self, on: bool) -> Result<(), InputError> {
+        match level_for(self.led, on) {
+            Level::High => self.pin.set_high(),
+            Level::Low => self.pin.set_low(),
+        }
+        Ok(())
     }
 }
