@@ -80,6 +80,7 @@ async fn run(
             &actions,
             "arrival",
             daas::clock::Trust::Always,
+            &jiff::tz::TimeZone::UTC,
         )
         .expect("announcement");
         fanout.send(Arc::new(announcement));

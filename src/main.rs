@@ -65,6 +65,11 @@ enum Command {
         /// Config file [default: /etc/daas/config.toml]
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
+        /// The wall-clock time at the trace's start, for quiet hours: local in the
+        /// device's time zone (2026-12-04T23:00) or with an offset (…+01:00, …Z).
+        /// Without it the clock counts as not synchronised: no quiet hours
+        #[arg(long, value_name = "DATETIME")]
+        start: Option<String>,
     },
     /// Show the latest announcements and how each sink's delivery went
     Status {
@@ -165,7 +170,11 @@ fn dispatch(command: Command) -> Result<ExitCode, Failure> {
             limit,
         } => status(config.as_deref(), state_dir, json, limit),
         Command::Check { config } => check(config.as_deref()),
-        Command::Replay { trace, config } => replay_trace(&trace, config.as_deref()),
+        Command::Replay {
+            trace,
+            config,
+            start,
+        } => replay_trace(&trace, config.as_deref(), start.as_deref()),
         Command::Notify { action, config } => notify_now(action, config.as_deref()),
         Command::Register(command) => {
             register::run(*command)
@@ -306,7 +315,7 @@ fn status(
         wall: daas::clock::WallClock::quiet(c.clock.trust).read(),
         boot_id: daas::clock::boot_id(),
         boot: daas::clock::boot_now(),
-        tz: jiff::tz::TimeZone::system(),
+        tz: Settings::of(c).time_zone,
         expire_after: std::time::Duration::from_secs(c.delivery.expire_after_s),
     };
     if json {
@@ -317,16 +326,25 @@ fn status(
     Ok(ExitCode::SUCCESS)
 }
 
-fn replay_trace(trace_path: &Path, config: Option<&Path>) -> Result<ExitCode, Failure> {
+fn replay_trace(
+    trace_path: &Path,
+    config: Option<&Path>,
+    start: Option<&str>,
+) -> Result<ExitCode, Failure> {
     let loaded = load_config(config, true)?;
+    let settings = Settings::of(&loaded.config);
+    let wall = start
+        .map(|text| replay::start_anchor(text, &settings.time_zone))
+        .transpose()
+        .map_err(|err| usage(anyhow::anyhow!(err)))?;
     let text = std::fs::read_to_string(trace_path)
         .with_context(|| format!("cannot read trace {}", trace_path.display()))
         .map_err(usage)?;
     let trace = Trace::parse(&text)
         .map_err(|err| usage(anyhow::anyhow!("{}:{err}", trace_path.display())))?;
     let mut out = std::io::stdout().lock();
-    let settings = Settings::of(&loaded.config);
-    for event in replay::replay(&settings.pipeline, settings.gpio.led.is_some(), &trace) {
+    let led = settings.gpio.led.is_some();
+    for event in replay::replay(&settings.pipeline, led, wall, &trace) {
         writeln!(out, "{}", event.to_line(std::time::Duration::ZERO))
             .context("writing to stdout")
             .map_err(runtime)?;
@@ -347,8 +365,12 @@ fn notify_now(action: Option<String>, config: Option<&Path>) -> Result<ExitCode,
             )));
         }
     };
-    let Some(announcement) = notify::announcement_now(&settings.actions, &action, settings.trust)
-    else {
+    let Some(announcement) = notify::announcement_now(
+        &settings.actions,
+        &action,
+        settings.trust,
+        &settings.time_zone,
+    ) else {
         let defined: Vec<_> = settings.actions.names().collect();
         return Err(usage(anyhow::anyhow!(
             "action \"{action}\" is not defined; defined actions: {}",

@@ -104,6 +104,7 @@ pub struct Gesture {
 pub enum Ignored {
     Disarmed,
     Cooldown,
+    QuietHours,
 }
 
 impl Ignored {
@@ -111,6 +112,7 @@ impl Ignored {
         match self {
             Ignored::Disarmed => "disarmed",
             Ignored::Cooldown => "cooldown",
+            Ignored::QuietHours => "quiet_hours",
         }
     }
 }

@@ -106,6 +106,17 @@ fn check_names_a_misspelt_key_with_file_line_column_and_allowed_keys() {
     );
 }
 
+/// `daas check` on `config` written to `dir`: its path, exit code and stderr.
+fn check_text(dir: &tempfile::TempDir, config: &str) -> (PathBuf, Option<i32>, String) {
+    let path = write_config(dir, config);
+    let out = daas()
+        .args(["check", "--config"])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    (path, out.status.code(), text(&out.stderr))
+}
+
 /// `daas check` on config.example.toml with `from` replaced by `to`: it must exit 2.
 /// Returns the config's path, the edited text and what check said.
 fn check_edited_example(from: &str, to: &str) -> (tempfile::TempDir, PathBuf, String, String) {
@@ -113,14 +124,8 @@ fn check_edited_example(from: &str, to: &str) -> (tempfile::TempDir, PathBuf, St
     let example = std::fs::read_to_string(example()).expect("example");
     assert!(example.contains(from), "the example has no `{from}`");
     let bad = example.replace(from, to);
-    let path = write_config(&dir, &bad);
-    let out = daas()
-        .args(["check", "--config"])
-        .arg(&path)
-        .output()
-        .expect("runs");
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let (path, code, stderr) = check_text(&dir, &bad);
+    assert_eq!(code, Some(2), "{stderr}");
     (dir, path, bad, stderr)
 }
 
@@ -142,6 +147,51 @@ fn check_refuses_the_led_on_an_input_pin_naming_its_line() {
     assert!(
         stderr.contains(&format!(
             "{}:{line}:1: `led.pin` and `arm_switch.pin` are both GPIO 27",
+            path.display()
+        )),
+        "{stderr}"
+    );
+}
+
+/// The example with `[quiet_hours]` and `time_zone` uncommented, as an admin would.
+fn example_with_quiet_hours() -> String {
+    let mut in_quiet = false;
+    std::fs::read_to_string(example())
+        .expect("example")
+        .lines()
+        .map(|l| {
+            in_quiet = (in_quiet && !l.is_empty()) || l == "# [quiet_hours]";
+            let key = l.strip_prefix("# ").unwrap_or(l);
+            let setting = key.contains(" = ") || key.starts_with('[');
+            if (in_quiet && setting) || key.starts_with("time_zone =") {
+                key.to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_example_quiet_hours_and_time_zone_pass_check_once_uncommented() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let example = example_with_quiet_hours();
+    assert!(
+        example.contains("\n[quiet_hours]\nfrom = \"22:00\""),
+        "{example}"
+    );
+    let (_, code, stderr) = check_text(&dir, &example);
+    assert_eq!(code, Some(0), "{stderr}");
+
+    // `from` equal to `to` is no window: exit 2, at `to`'s line and column.
+    let bad = example.replace("to = \"07:00\"", "to = \"22:00\"");
+    let line = bad.lines().position(|l| l == "to = \"22:00\"").expect("to") + 1;
+    let (path, code, stderr) = check_text(&dir, &bad);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains(&format!(
+            "{}:{line}:1: `quiet_hours.from` and `to` are both 22:00",
             path.display()
         )),
         "{stderr}"

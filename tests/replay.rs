@@ -160,3 +160,100 @@ fn replay_of_t_ms_too_large_for_the_time_line_says_too_large_not_not_a_number() 
     );
     assert!(!stderr.contains("not a number"), "{stderr}");
 }
+
+/// Quiet hours in a replay: `--start` gives the wall clock at t = 0. A press after
+/// 23:00 is ignored (and the LED says no), a long press set to bypass goes through, a
+/// press after 07:00 goes through; without `--start` the clock counts as not
+/// synchronised and nothing is ignored for quiet hours.
+#[test]
+fn replay_with_start_applies_quiet_hours_and_without_it_does_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("quiet.toml");
+    std::fs::write(
+        &config,
+        "[device]\ntime_zone = \"Europe/London\"\n[button]\npin = 17\n[led]\npin = 22\n\
+         [gestures]\npress = \"arrival\"\nlong_press = \"arrival\"\n\
+         [actions.arrival]\nsubject = \"Doughnuts\"\nbody = \"At {time}.\"\n\
+         [quiet_hours]\nfrom = \"23:00\"\nto = \"07:00\"\nbypass = [\"long_press\"]\n\
+         [[sinks]]\ntype = \"console\"\nname = \"console\"\n",
+    )
+    .expect("config");
+    // 22:59:58 + 4 s: a press at 23:00:02, a long press at 23:00:10; then, eight hours
+    // on (07:00:xx), a press.
+    let trace = dir.path().join("night.csv");
+    let morning = 8 * 3600 * 1000;
+    std::fs::write(
+        &trace,
+        format!(
+            "t_ms,input,level\n0,button,1\n4000,button,0\n4100,button,1\n\
+             12000,button,0\n14000,button,1\n{},button,0\n{},button,1\n",
+            morning + 4000,
+            morning + 4100
+        ),
+    )
+    .expect("trace");
+    let gestures = |start: Option<&str>| -> Vec<String> {
+        let mut cmd = daas();
+        cmd.arg("replay").arg(&trace).arg("--config").arg(&config);
+        if let Some(start) = start {
+            cmd.args(["--start", start]);
+        }
+        let out = cmd.output().expect("daas runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+            .filter(|e| e["type"] == "gesture" || e["type"] == "led")
+            .map(|e| match e["type"].as_str() {
+                Some("gesture") => format!(
+                    "{} {}",
+                    e["gesture"].as_str().unwrap_or_default(),
+                    e.get("ignored")
+                        .and_then(|i| i.as_str())
+                        .unwrap_or("announced")
+                ),
+                _ => format!("led {}", e["on"]),
+            })
+            .collect()
+    };
+    let no = ["led true", "led false", "led true", "led false"];
+    let flash = ["led true", "led false"];
+    let mut night = vec!["press quiet_hours".to_string()];
+    night.extend(no.iter().map(|s| s.to_string()));
+    night.push("long_press announced".into());
+    night.extend(flash.iter().map(|s| s.to_string()));
+    night.push("press announced".into());
+    night.extend(flash.iter().map(|s| s.to_string()));
+    // Winter: London is on UTC, so local and offset forms name the same instant.
+    for start in ["2026-12-04T22:59:58", "2026-12-04T22:59:58+00:00"] {
+        assert_eq!(gestures(Some(start)), night, "--start {start}");
+    }
+    let mut unsynchronised = vec!["press announced".to_string()];
+    unsynchronised.extend(flash.iter().map(|s| s.to_string()));
+    unsynchronised.push("long_press announced".into());
+    unsynchronised.extend(flash.iter().map(|s| s.to_string()));
+    unsynchronised.push("press announced".into());
+    unsynchronised.extend(flash.iter().map(|s| s.to_string()));
+    assert_eq!(gestures(None), unsynchronised);
+
+    let out = daas()
+        .arg("replay")
+        .arg(&trace)
+        .arg("--config")
+        .arg(&config)
+        .args(["--start", "Friday night"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "--start \"Friday night\": not a date and time; write it as 2026-12-04T23:00"
+        ),
+        "{stderr}"
+    );
+}

@@ -16,6 +16,7 @@ mod led;
 mod notify;
 mod outbox;
 mod postfix;
+mod quiet;
 mod register_dhcp;
 mod register_dns;
 mod register_kea;

@@ -28,13 +28,15 @@ pub async fn notify(sinks: Vec<ConfiguredSink>, announcement: Announcement) -> V
 
 /// The announcement `daas notify ACTION` sends, made now; its time is shown only when
 /// the wall clock is trusted (`trust`).
-pub fn announcement_now(actions: &Actions, action: &str, trust: Trust) -> Option<Announcement> {
+pub fn announcement_now(
+    actions: &Actions,
+    action: &str,
+    trust: Trust,
+    tz: &jiff::tz::TimeZone,
+) -> Option<Announcement> {
     let wall = WallClock::quiet(trust).read();
     let draft = actions.draft(action, wall, crate::clock::new_id())?;
-    Some(draft.render(
-        draft.made_at(std::time::Duration::ZERO, wall),
-        &jiff::tz::TimeZone::system(),
-    ))
+    Some(draft.render(draft.made_at(std::time::Duration::ZERO, wall), tz))
 }
 
 /// The result table: sink, type, result, milliseconds.

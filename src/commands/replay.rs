@@ -10,17 +10,29 @@
 use std::time::Duration;
 
 use crate::core::feedback::{Feedback, LedChange};
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+
 use crate::core::pipeline::{Pipeline, PipelineSettings};
+use crate::core::quiet::WallAnchor;
 use crate::gpio::trace::Trace;
 use crate::model::Event;
 
 /// Every event the trace produces, in order; deadlines after the last edge included.
-/// `led`: whether the device has a feedback LED to show.
-pub fn replay(settings: &PipelineSettings, led: bool, trace: &Trace) -> Vec<Event> {
+/// `led`: whether the device has a feedback LED to show; `wall`: the trusted wall
+/// clock at the trace's start (`--start`), for quiet hours.
+pub fn replay(
+    settings: &PipelineSettings,
+    led: bool,
+    wall: Option<WallAnchor>,
+    trace: &Trace,
+) -> Vec<Event> {
     let button_inactive = settings.button.active.flipped();
     let arm_inactive = settings.arm.map(|arm| arm.active.flipped());
     let start = trace.starting_levels(button_inactive, arm_inactive);
     let mut pipeline = Pipeline::new(settings, start, Duration::ZERO);
+    pipeline.set_wall(wall);
     let mut feedback =
         led.then(|| Feedback::new(settings.arm.is_some(), pipeline.armed(), Duration::ZERO));
     let mut made = Vec::new();
@@ -69,6 +81,29 @@ fn show(made: &mut Vec<Event>, feedback: Option<&mut Feedback>, events: &mut Vec
         events.push(event);
         events.extend(own.into_iter().map(led_event));
     }
+}
+
+/// `--start`: local time in `tz` (`2026-12-04T23:00`) or a time with an offset
+/// (`2026-12-04T23:00+01:00`, `…Z`), anchored at the trace's t = 0.
+pub fn start_anchor(text: &str, tz: &TimeZone) -> Result<WallAnchor, String> {
+    let wall = match text.parse::<Timestamp>() {
+        Ok(t) => Ok(t),
+        Err(_) => text
+            .parse::<DateTime>()
+            .map_err(|_| ())
+            .and_then(|local| tz.to_timestamp(local).map_err(|_| ())),
+    }
+    .map_err(|()| {
+        format!(
+            "--start {}: not a date and time; write it as 2026-12-04T23:00 (local, in the device's time zone) or 2026-12-04T23:00+01:00",
+            crate::quote::quoted(text)
+        )
+    })?;
+    Ok(WallAnchor {
+        mono: Duration::ZERO,
+        wall,
+        tz: tz.clone(),
+    })
 }
 
 fn led_event(change: LedChange) -> Event {
@@ -129,6 +164,7 @@ mod tests {
                 press: Some(action("arrival", cooldown_s)),
                 long_press: long.map(|_| action("all_gone", cooldown_s)),
                 double_press: gap.map(|_| action("more", cooldown_s)),
+                quiet: None,
             })
     }
 
@@ -176,7 +212,7 @@ mod tests {
             led in any::<bool>(),
         ) {
             let trace = Trace::parse(&text).expect("a valid trace");
-            let events = replay(&settings, led, &trace);
+            let events = replay(&settings, led, None, &trace);
             for pair in events.windows(2) {
                 prop_assert!(
                     stamp(&pair[0]) <= stamp(&pair[1]),

@@ -5,6 +5,7 @@
 //! locations come from re-reading the document with spans (`locate.rs`).
 
 mod locate;
+pub mod quiet;
 mod register;
 pub mod schema;
 mod settings;

@@ -25,6 +25,7 @@ pub struct Config {
     pub arm_switch: Option<ArmSwitch>,
     pub led: Option<Led>,
     pub gestures: Gestures,
+    pub quiet_hours: Option<super::quiet::QuietHoursConfig>,
     #[serde(default)]
     pub actions: BTreeMap<String, Action>,
     #[serde(default)]
@@ -120,6 +121,8 @@ pub struct ClockConfig {
 pub struct Device {
     /// Shown in messages; the hostname when absent.
     pub name: Option<String>,
+    /// The IANA time zone for messages and quiet hours; the system's when absent.
+    pub time_zone: Option<String>,
 }
 
 /// `[gpio]`

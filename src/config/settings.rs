@@ -24,6 +24,8 @@ pub struct Settings {
     /// How long finished history stays in the outbox.
     pub history: Duration,
     pub trust: Trust,
+    /// The zone messages and quiet hours read the wall clock in.
+    pub time_zone: jiff::tz::TimeZone,
     /// Where the outbox lives (`--state-dir` overrides it).
     pub state_dir: PathBuf,
 }
@@ -41,6 +43,8 @@ impl Settings {
             press: mapped(config, GestureKind::Press),
             long_press: mapped(config, GestureKind::LongPress),
             double_press: mapped(config, GestureKind::DoublePress),
+            // A valid config's rule parses.
+            quiet: config.quiet_hours.as_ref().and_then(|q| q.rule().ok()),
         };
         let gpio = GpioSettings {
             backend: config.gpio.backend,
@@ -79,6 +83,9 @@ impl Settings {
             },
             history: Duration::from_secs(d.history_days.saturating_mul(86_400)),
             trust: config.clock.trust,
+            // A valid config's zone is known; the system's otherwise.
+            time_zone: super::quiet::time_zone(config.device.time_zone.as_deref())
+                .unwrap_or_else(|_| jiff::tz::TimeZone::system()),
             state_dir: config.daemon.state_dir.clone(),
         }
     }

@@ -52,6 +52,9 @@ pub fn summary(c: &Config) -> String {
         }
         None => out.push_str("arm switch: none (always armed)\n"),
     }
+    if let Some(led) = &c.led {
+        let _ = writeln!(out, "led: GPIO {} (active {})", led.pin, active(led.active));
+    }
     for kind in [
         GestureKind::Press,
         GestureKind::LongPress,
@@ -80,7 +83,25 @@ pub fn summary(c: &Config) -> String {
         crate::clock::Trust::Kernel => "trusted once the kernel reports it synchronised",
         crate::clock::Trust::Always => "always trusted",
     };
-    let _ = writeln!(out, "wall clock: {trust}");
+    let zone = c.device.time_zone.as_deref().unwrap_or("the system's");
+    let _ = writeln!(out, "wall clock: {trust}; time zone {zone}");
+    if let Some(q) = &c.quiet_hours {
+        let days = if q.days.is_empty() {
+            "every day".to_string()
+        } else {
+            q.days.join(", ")
+        };
+        let bypass = if q.bypass.is_empty() {
+            String::new()
+        } else {
+            format!("; {} go through", q.bypass.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "quiet hours: {} to {}, starting {days}{bypass} (presses ignored)",
+            q.from, q.to
+        );
+    }
     for sink in &c.sinks {
         let _ = writeln!(
             out,

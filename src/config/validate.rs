@@ -244,6 +244,14 @@ pub fn validate(config: &Config) -> Vec<Problem> {
             }
         }
     }
+    if let Some(Err(problems)) = config.quiet_hours.as_ref().map(|q| q.rule()) {
+        for problem in problems {
+            c.fail(path(&["quiet_hours", problem.key]), problem.message);
+        }
+    }
+    if let Err(message) = super::quiet::time_zone(config.device.time_zone.as_deref()) {
+        c.fail(path(&["device", "time_zone"]), message);
+    }
     c.gestures(config);
     if config.gestures.long_press.is_some()
         && config.button.debounce_ms >= config.gestures.long_press_ms

@@ -9,6 +9,7 @@
 //! - [`pipeline`]: the two above and the cooldown, chained (what the daemon and
 //!   `replay` both run).
 //! - [`announce`]: the cooldown rule, and an action's draft rendered into the message.
+//! - [`quiet`]: quiet hours, on local wall-clock time.
 //! - [`template`]: the `{placeholder}` templates of messages and webhook bodies.
 //! - [`delivery`]: per-sink queues, retries, `Retry-After`, expiry.
 //! - [`feedback`]: the LED's patterns, from arming, gestures and delivery outcomes.
@@ -19,4 +20,5 @@ pub mod delivery;
 pub mod feedback;
 pub mod gesture;
 pub mod pipeline;
+pub mod quiet;
 pub mod template;

@@ -1,5 +1,5 @@
 //! The pure chain from edges to decisions: debounce → gestures (with the arm gate) →
-//! announce decisions (cooldown). The daemon drives it on real time, `replay` on a
+//! announce decisions (quiet hours, cooldown). The daemon drives it on real time, `replay` on a
 //! trace's virtual time; both get the same [`Event`]s.
 //!
 //! It owns the order of deadlines. One subtlety: a gesture deadline (the end of the
@@ -16,6 +16,7 @@ use std::time::Duration;
 use crate::core::announce::Cooldown;
 use crate::core::debounce::Debouncer;
 use crate::core::gesture::{GestureMachine, GestureTiming};
+use crate::core::quiet::{QuietHours, WallAnchor};
 use crate::model::{Edge, Event, Gesture, GestureKind, Ignored, InputId, Level, StartingLevels};
 
 /// One input as the pipeline needs it.
@@ -43,6 +44,9 @@ pub struct PipelineSettings {
     pub press: Option<MappedAction>,
     pub long_press: Option<MappedAction>,
     pub double_press: Option<MappedAction>,
+    /// Quiet hours, if configured: they apply only while [`Pipeline::set_wall`] gave a
+    /// trusted wall clock.
+    pub quiet: Option<QuietHours>,
 }
 
 impl PipelineSettings {
@@ -87,6 +91,8 @@ pub struct Pipeline {
     arm: Option<DebouncedInput>,
     gestures: GestureMachine,
     cooldown: Cooldown,
+    /// The trusted wall clock, for quiet hours; `None` while it is not trusted.
+    wall: Option<WallAnchor>,
     /// The latest time seen; edges are never processed before it.
     now: Duration,
     fired: Vec<Gesture>,
@@ -110,6 +116,7 @@ impl Pipeline {
             arm,
             gestures: GestureMachine::new(settings.timing, armed),
             cooldown: Cooldown::default(),
+            wall: None,
             now: origin,
             fired: Vec::new(),
         }
@@ -118,6 +125,12 @@ impl Pipeline {
     /// Whether the button is armed now.
     pub fn armed(&self) -> bool {
         self.gestures.armed()
+    }
+
+    /// The wall clock, when it is trusted (`None` otherwise: then no press is ignored
+    /// for quiet hours). The shell sets it before feeding edges; `replay --start` once.
+    pub fn set_wall(&mut self, wall: Option<WallAnchor>) {
+        self.wall = wall;
     }
 
     /// A raw edge. Serves every deadline up to the edge's time first.
@@ -202,13 +215,23 @@ impl Pipeline {
             .min_by_key(|due| due.at())
     }
 
-    /// Turns fired gestures into events: ignored when disarmed or cooling down.
+    /// Turns fired gestures into events: ignored when disarmed, in quiet hours (judged
+    /// at the gesture's first edge, when the person pressed) or cooling down. A press
+    /// ignored for quiet hours does not start a cooldown.
     fn decide(&mut self, out: &mut Vec<Event>) {
         for gesture in self.fired.drain(..) {
             let mapped = self.settings.action(gesture.kind);
             let action = mapped.map(|m| m.name.clone());
+            let quiet = match (&self.settings.quiet, &self.wall) {
+                (Some(rule), Some(wall)) => {
+                    rule.holds_back(gesture.kind, &wall.at(gesture.first_edge))
+                }
+                _ => false,
+            };
             let ignored = if gesture.disarmed {
                 Some(Ignored::Disarmed)
+            } else if mapped.is_some() && quiet {
+                Some(Ignored::QuietHours)
             } else {
                 mapped.and_then(|m| {
                     let admitted = self.cooldown.admit(&m.name, m.cooldown, gesture.at);
@@ -266,6 +289,7 @@ mod tests {
                 name: "more".into(),
                 cooldown: Duration::ZERO,
             }),
+            quiet: None,
         };
         let start = StartingLevels {
             button: Level::High,

@@ -37,6 +37,8 @@ pub struct Settings {
     /// How long finished history is kept.
     pub history: Duration,
     pub now: Now,
+    /// The zone messages show times in.
+    pub tz: TimeZone,
 }
 
 /// History is pruned at start-up and then at most daily, on an announcement (a write
@@ -78,7 +80,7 @@ impl Deliveries {
             names,
             writer: started.writer,
             wall,
-            tz: TimeZone::system(),
+            tz: settings.tz.clone(),
             boot_id: crate::clock::boot_id(),
             settings,
             in_flight: JoinSet::new(),

@@ -58,6 +58,11 @@ impl LiveInput {
         self.pipeline.armed()
     }
 
+    /// The trusted wall clock for quiet hours (see [`Pipeline::set_wall`]).
+    pub fn set_wall(&mut self, wall: Option<crate::core::quiet::WallAnchor>) {
+        self.pipeline.set_wall(wall);
+    }
+
     /// Waits, in the kernel, for the next edge or the pipeline's next deadline and feeds
     /// it; the pipeline's events go to `out`. Cancel-safe: everything after the wait
     /// runs without awaiting, so a `select!` that drops this future loses nothing.

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use crate::clock::{self, WallClock};
 use crate::config::Settings;
+use crate::core::quiet::WallAnchor;
 use crate::daemon::deliveries::{Deliveries, Settings as DeliverySettings};
 use crate::gpio::led::LedOutput;
 use crate::gpio::{EdgeSource, InputError};
@@ -128,6 +129,7 @@ pub async fn run(daemon: Daemon, shutdown: impl Future<Output = ()>) -> Result<(
         policy: settings.delivery,
         history: settings.history,
         now: clock::boot_now,
+        tz: settings.time_zone.clone(),
     };
     let wall = WallClock::new(settings.trust);
     let mut deliveries = Deliveries::start(sinks, outbox, wall, delivery);
@@ -174,6 +176,16 @@ pub async fn run(daemon: Daemon, shutdown: impl Future<Output = ()>) -> Result<(
     tokio::pin!(shutdown);
 
     loop {
+        if settings.pipeline.quiet.is_some() {
+            // Quiet hours read the wall clock, and only a trusted one: an anchor taken
+            // now maps the next edges' monotonic times to wall times.
+            let wall = deliveries.wall();
+            input.set_wall(wall.trusted.then(|| WallAnchor {
+                mono: clock::monotonic::now(),
+                wall: wall.now,
+                tz: settings.time_zone.clone(),
+            }));
+        }
         let led_deadline = led.as_ref().and_then(LedFeedback::deadline);
         tokio::select! {
             step = input.step(&mut events) => if step? == Step::Ended {

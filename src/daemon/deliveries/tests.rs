@@ -102,6 +102,7 @@ fn start(dir: &std::path::Path, sinks: Vec<ConfiguredSink>, expire_after: Durati
         },
         history: Duration::from_secs(86_400),
         now: paused_now,
+        tz: jiff::tz::TimeZone::UTC,
     };
     Deliveries::start(sinks, started, WallClock::new(Trust::Always), settings)
 }
