@@ -10,6 +10,7 @@
 //!   `replay` both run).
 //! - [`announce`]: the cooldown rule, and an action's draft rendered into the message.
 //! - [`quiet`]: quiet hours, on local wall-clock time.
+//! - [`schedule`]: the doughnut rota's turns and reminders.
 //! - [`template`]: the `{placeholder}` templates of messages and webhook bodies.
 //! - [`delivery`]: per-sink queues, retries, `Retry-After`, expiry.
 //! - [`feedback`]: the LED's patterns, from arming, gestures and delivery outcomes.
@@ -21,4 +22,5 @@ pub mod feedback;
 pub mod gesture;
 pub mod pipeline;
 pub mod quiet;
+pub mod schedule;
 pub mod template;
