@@ -95,6 +95,12 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
     },
+    /// Show the doughnut rota: the next 8 turns, each a date and a person
+    Rota {
+        /// Config file [default: /etc/daas/config.toml]
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+    },
     /// Join the lab network: show this Pi's identity, print its DHCP reservation, update DNS
     #[command(subcommand)]
     Register(Box<register::RegisterCommand>),
@@ -176,6 +182,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Failure> {
             start,
         } => replay_trace(&trace, config.as_deref(), start.as_deref()),
         Command::Notify { action, config } => notify_now(action, config.as_deref()),
+        Command::Rota { config } => show_rota(config.as_deref()),
         Command::Register(command) => {
             register::run(*command)
                 .map(|()| ExitCode::SUCCESS)
@@ -323,6 +330,25 @@ fn status(
     } else {
         print!("{}", status::table(&records, &pending, &now));
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show_rota(config: Option<&Path>) -> Result<ExitCode, Failure> {
+    let loaded = load_config(config, true)?;
+    let settings = Settings::of(&loaded.config);
+    let Some(rota) = settings.rota else {
+        let source = loaded.path.map_or("the built-in config".to_string(), |p| {
+            p.display().to_string()
+        });
+        return Err(usage(anyhow::anyhow!(
+            "{source} has no [rota] table; add one with `start` and [[rota.people]] (config.example.toml shows how)"
+        )));
+    };
+    // The date people read on the wall: the device's zone, today.
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(settings.time_zone)
+        .date();
+    println!("{}", daas::commands::rota::table(&rota, &[], today));
     Ok(ExitCode::SUCCESS)
 }
 

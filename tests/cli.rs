@@ -153,14 +153,15 @@ fn check_refuses_the_led_on_an_input_pin_naming_its_line() {
     );
 }
 
-/// The example with `[quiet_hours]` and `time_zone` uncommented, as an admin would.
-fn example_with_quiet_hours() -> String {
+/// The example with its optional `[quiet_hours]`, `[rota]` and `time_zone`
+/// uncommented, as an admin would.
+fn example_with_optional_tables() -> String {
     let mut in_quiet = false;
     std::fs::read_to_string(example())
         .expect("example")
         .lines()
         .map(|l| {
-            in_quiet = (in_quiet && !l.is_empty()) || l == "# [quiet_hours]";
+            in_quiet = (in_quiet && !l.is_empty()) || l == "# [quiet_hours]" || l == "# [rota]";
             let key = l.strip_prefix("# ").unwrap_or(l);
             let setting = key.contains(" = ") || key.starts_with('[');
             if (in_quiet && setting) || key.starts_with("time_zone =") {
@@ -174,9 +175,13 @@ fn example_with_quiet_hours() -> String {
 }
 
 #[test]
-fn the_example_quiet_hours_and_time_zone_pass_check_once_uncommented() {
+fn the_example_quiet_hours_rota_and_time_zone_pass_check_once_uncommented() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let example = example_with_quiet_hours();
+    let example = example_with_optional_tables();
+    assert!(
+        example.contains("\n[[rota.people]]\nname = \"Bob\"\nmention"),
+        "{example}"
+    );
     assert!(
         example.contains("\n[quiet_hours]\nfrom = \"22:00\""),
         "{example}"
@@ -616,5 +621,62 @@ fn notify_of_an_undefined_action_exits_2_listing_the_defined_ones() {
     assert!(
         text(&out.stderr)
             .contains("action \"party\" is not defined; defined actions: all_gone, arrival")
+    );
+}
+
+/// `daas rota` lists eight turns from today, one row each with the date and the
+/// person; a rota whose start is not on its day is refused at its line.
+#[test]
+fn rota_lists_the_next_eight_turns_and_check_refuses_a_start_off_the_day() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(&dir, &example_with_optional_tables());
+    let out = daas()
+        .args(["rota", "--config"])
+        .arg(&config)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    let rows: Vec<&str> = table.lines().filter(|l| l.contains("Friday")).collect();
+    assert_eq!(rows.len(), 8, "{table}");
+    // Alice and Bob take turns from Friday 4 Dec 2026.
+    let alice = rows.iter().filter(|r| r.contains("Alice")).count();
+    assert_eq!(alice, 4, "{table}");
+    for row in &rows {
+        let date = row
+            .split_whitespace()
+            .find(|w| w.len() == 10 && w.as_bytes()[4] == b'-')
+            .expect("a YYYY-MM-DD date");
+        let date: jiff::civil::Date = date.parse().expect("a date");
+        assert_eq!(date.weekday(), jiff::civil::Weekday::Friday, "{table}");
+    }
+
+    let bad =
+        example_with_optional_tables().replace("start = \"2026-12-04\"", "start = \"2026-12-05\"");
+    let line = bad
+        .lines()
+        .position(|l| l == "start = \"2026-12-05\"")
+        .expect("start")
+        + 1;
+    let (path, code, stderr) = check_text(&dir, &bad);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains(&format!(
+            "{}:{line}:1: `rota.start` = 2026-12-05 is a saturday, but turns fall on a friday",
+            path.display()
+        )),
+        "{stderr}"
+    );
+
+    let out = daas()
+        .args(["rota", "--config"])
+        .arg(example())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("has no [rota] table"),
+        "{}",
+        text(&out.stderr)
     );
 }

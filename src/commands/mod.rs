@@ -4,4 +4,5 @@
 pub mod fanout;
 pub mod notify;
 pub mod replay;
+pub mod rota;
 pub mod status;

@@ -7,6 +7,7 @@
 mod locate;
 pub mod quiet;
 mod register;
+pub mod rota;
 pub mod schema;
 mod settings;
 mod sinks;

@@ -26,6 +26,7 @@ pub struct Config {
     pub led: Option<Led>,
     pub gestures: Gestures,
     pub quiet_hours: Option<super::quiet::QuietHoursConfig>,
+    pub rota: Option<super::rota::RotaConfig>,
     #[serde(default)]
     pub actions: BTreeMap<String, Action>,
     #[serde(default)]

@@ -24,6 +24,8 @@ pub struct Settings {
     /// How long finished history stays in the outbox.
     pub history: Duration,
     pub trust: Trust,
+    /// The doughnut rota, if there is one.
+    pub rota: Option<crate::core::schedule::Rota>,
     /// The zone messages and quiet hours read the wall clock in.
     pub time_zone: jiff::tz::TimeZone,
     /// Where the outbox lives (`--state-dir` overrides it).
@@ -83,6 +85,8 @@ impl Settings {
             },
             history: Duration::from_secs(d.history_days.saturating_mul(86_400)),
             trust: config.clock.trust,
+            // A valid config's rota parses.
+            rota: config.rota.as_ref().and_then(|r| r.rota().ok()),
             // A valid config's zone is known; the system's otherwise.
             time_zone: super::quiet::time_zone(config.device.time_zone.as_deref())
                 .unwrap_or_else(|_| jiff::tz::TimeZone::system()),

@@ -249,6 +249,23 @@ pub fn validate(config: &Config) -> Vec<Problem> {
             c.fail(path(&["quiet_hours", problem.key]), problem.message);
         }
     }
+    if let Some(rota) = &config.rota {
+        if let Err(problems) = rota.rota() {
+            for problem in problems {
+                c.fail(problem.path, problem.message);
+            }
+        }
+        if let Some(action) = rota.action.as_deref()
+            && !config.actions.contains_key(action)
+        {
+            c.fail(
+                path(&["rota", "action"]),
+                format!(
+                    "`rota.action` names action \"{action}\", which has no [actions.{action}] table"
+                ),
+            );
+        }
+    }
     if let Err(message) = super::quiet::time_zone(config.device.time_zone.as_deref()) {
         c.fail(path(&["device", "time_zone"]), message);
     }
