@@ -81,6 +81,7 @@ async fn run(
             "arrival",
             daas::clock::Trust::Always,
             &jiff::tz::TimeZone::UTC,
+            None,
         )
         .expect("announcement");
         fanout.send(Arc::new(announcement));

@@ -396,6 +396,7 @@ fn notify_now(action: Option<String>, config: Option<&Path>) -> Result<ExitCode,
         &action,
         settings.trust,
         &settings.time_zone,
+        settings.rota.as_ref(),
     ) else {
         let defined: Vec<_> = settings.actions.names().collect();
         return Err(usage(anyhow::anyhow!(

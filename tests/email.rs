@@ -46,7 +46,7 @@ fn announcement(config: &Config, id: &str) -> Announcement {
     };
     let draft = daas::config::Settings::of(config)
         .actions
-        .draft("arrival", made, id.to_string())
+        .draft("arrival", made, id.to_string(), None)
         .expect("the arrival action exists");
     draft.render(Some(made.now), &jiff::tz::TimeZone::system())
 }

@@ -50,7 +50,7 @@ fn announcement(config: &Config, id: &str, trusted: bool) -> Announcement {
     };
     let draft = daas::config::Settings::of(config)
         .actions
-        .draft("arrival", made, id.to_string())
+        .draft("arrival", made, id.to_string(), None)
         .expect("the arrival action exists");
     draft.render(trusted.then_some(made.now), &jiff::tz::TimeZone::system())
 }

@@ -22,6 +22,7 @@ mod register_dns;
 mod register_kea;
 mod register_show;
 mod replay;
+mod rota;
 mod secrets;
 mod sink_errors;
 mod systemd;

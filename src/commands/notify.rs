@@ -27,15 +27,19 @@ pub async fn notify(sinks: Vec<ConfiguredSink>, announcement: Announcement) -> V
 }
 
 /// The announcement `daas notify ACTION` sends, made now; its time is shown only when
-/// the wall clock is trusted (`trust`).
+/// the wall clock is trusted (`trust`), and `{who}` names today's rota turn only then.
 pub fn announcement_now(
     actions: &Actions,
     action: &str,
     trust: Trust,
     tz: &jiff::tz::TimeZone,
+    rota: Option<&crate::core::schedule::Rota>,
 ) -> Option<Announcement> {
     let wall = WallClock::quiet(trust).read();
-    let draft = actions.draft(action, wall, crate::clock::new_id())?;
+    let who = rota
+        .filter(|_| wall.trusted)
+        .and_then(|r| r.whose_turn(&[], wall.now, tz));
+    let draft = actions.draft(action, wall, crate::clock::new_id(), who)?;
     Some(draft.render(draft.made_at(std::time::Duration::ZERO, wall), tz))
 }
 

@@ -54,17 +54,25 @@ pub struct Actions {
 }
 
 impl Actions {
-    /// The draft of `action`, made at `made`. `None` when `action` is not defined
+    /// The draft of `action`, made at `made`, with `{who}` filled in (whose rota turn
+    /// it is today, or [`template::NOBODY`]). `None` when `action` is not defined
     /// (validation guarantees mapped gestures are; `daas notify` checks a name it is
     /// given).
-    pub fn draft(&self, action: &str, made: WallNow, id: String) -> Option<Draft> {
+    pub fn draft(
+        &self,
+        action: &str,
+        made: WallNow,
+        id: String,
+        who: Option<&str>,
+    ) -> Option<Draft> {
         let texts = self.texts.get(action)?;
+        let who = who.unwrap_or(template::NOBODY);
         Some(Draft {
             id,
             action: action.to_string(),
             device: self.device.clone(),
-            subject: texts.subject.clone(),
-            body: texts.body.clone(),
+            subject: template::fill(&texts.subject, "who", who),
+            body: template::fill(&texts.body, "who", who),
             made,
         })
     }
@@ -180,7 +188,7 @@ mod tests {
     fn renders_local_time_and_device() {
         let made = wall("2026-11-27T10:03:00Z", true);
         let d = actions()
-            .draft("arrival", made, "id-1".into())
+            .draft("arrival", made, "id-1".into(), None)
             .expect("defined");
         let a = d.render(d.made_at(Duration::ZERO, made), &london());
         assert_eq!(a.subject, "Doughnuts in the 3rd floor kitchen! 🍩");
@@ -193,7 +201,7 @@ mod tests {
     fn an_unset_clock_never_shows_1970() {
         let made = wall("1970-01-01T00:00:42Z", false);
         let d = actions()
-            .draft("arrival", made, "id".into())
+            .draft("arrival", made, "id".into(), None)
             .expect("defined");
         let a = d.render(d.made_at(s(5), made), &london());
         assert_eq!(a.body, "arrival on today today at just now.");
@@ -205,7 +213,7 @@ mod tests {
         // Pressed while the clock was 10 h behind and not synchronised.
         let made = wall("2026-11-27T00:03:00Z", false);
         let d = actions()
-            .draft("arrival", made, "id".into())
+            .draft("arrival", made, "id".into(), None)
             .expect("defined");
         // Sent 90 s later, still unsynchronised: "just now".
         let before = d.render(
@@ -227,7 +235,7 @@ mod tests {
     fn a_trusted_reading_at_the_press_stands_whatever_the_clock_does_later() {
         let made = wall("2026-11-27T10:03:00Z", true);
         let d = actions()
-            .draft("arrival", made, "id".into())
+            .draft("arrival", made, "id".into(), None)
             .expect("defined");
         let jumped = wall("2026-11-28T10:00:00Z", true);
         assert_eq!(d.made_at(s(60), jumped), Some(made.now));
@@ -236,7 +244,12 @@ mod tests {
     #[test]
     fn unknown_action_makes_nothing() {
         assert_eq!(
-            actions().draft("nope", wall("2026-11-27T10:03:00Z", true), "id".into()),
+            actions().draft(
+                "nope",
+                wall("2026-11-27T10:03:00Z", true),
+                "id".into(),
+                None
+            ),
             None
         );
     }

@@ -6,8 +6,12 @@
 //! `{{` and `}}` stand for literal braces. Unknown placeholders are caught when the
 //! config is checked ([`check`]), so rendering never fails.
 
-/// The placeholders a template may use.
-pub const PLACEHOLDERS: [&str; 5] = ["device", "time", "date", "weekday", "action"];
+/// The placeholders a template may use. `{who}` (whose rota turn it is) is filled in
+/// when the announcement is made ([`fill`]), the others at each send.
+pub const PLACEHOLDERS: [&str; 6] = ["device", "time", "date", "weekday", "action", "who"];
+
+/// What `{who}` says when nobody's rota turn is today (or the date is not known).
+pub const NOBODY: &str = "Someone";
 
 /// The values placeholders stand for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +31,7 @@ impl Fields<'_> {
             "date" => self.date,
             "weekday" => self.weekday,
             "action" => self.action,
+            "who" => NOBODY,
             _ => return None,
         })
     }
@@ -89,6 +94,24 @@ fn parse<'t>(template: &'t str, allowed: &[&str]) -> Result<Vec<Piece<'t>>, Temp
 }
 
 /// Checks that an action template only uses known placeholders.
+/// `template` with `{name}` replaced by `value` and everything else kept as a
+/// template: other placeholders stay, literal braces stay escaped, and braces in
+/// `value` are escaped, so a later [`render`] reads it exactly as written.
+pub fn fill(template: &str, name: &str, value: &str) -> String {
+    let Ok(pieces) = parse(template, &PLACEHOLDERS) else {
+        return template.to_string();
+    };
+    let escape = |text: &str| text.replace('{', "{{").replace('}', "}}");
+    pieces
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Text(text) => escape(text),
+            Piece::Placeholder(p) if p == name => escape(value),
+            Piece::Placeholder(p) => format!("{{{p}}}"),
+        })
+        .collect()
+}
+
 pub fn check(template: &str) -> Result<(), TemplateError> {
     check_with(template, &PLACEHOLDERS)
 }
@@ -140,6 +163,24 @@ mod tests {
     }
 
     #[test]
+    fn who_is_filled_first_and_the_rest_renders_as_written() {
+        let filled = fill(
+            "{who} brought doughnuts to the {device} {{at}} {time}",
+            "who",
+            "Al {x}",
+        );
+        assert_eq!(
+            filled,
+            "Al {{x}} brought doughnuts to the {device} {{at}} {time}"
+        );
+        assert_eq!(
+            render(&filled, &FIELDS),
+            "Al {x} brought doughnuts to the 3rd floor kitchen {at} 10:03"
+        );
+        assert_eq!(render("{who} did", &FIELDS), "Someone did");
+    }
+
+    #[test]
     fn doubled_braces_are_literal() {
         assert_eq!(
             render("{{device}} is {device} 🍩", &FIELDS),
@@ -152,7 +193,7 @@ mod tests {
         let unknown = check("at {hour}").expect_err("unknown").to_string();
         assert_eq!(
             unknown,
-            "unknown placeholder `{hour}`; known ones are {device}, {time}, {date}, {weekday}, {action} (write `{{` for a literal brace)"
+            "unknown placeholder `{hour}`; known ones are {device}, {time}, {date}, {weekday}, {action}, {who} (write `{{` for a literal brace)"
         );
         assert_eq!(check("at {time} {{ok}}"), Ok(()));
     }

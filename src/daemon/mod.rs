@@ -92,7 +92,13 @@ fn handle(
                 ..
             } => {
                 let made = deliveries.wall();
-                if let Some(d) = settings.actions.draft(action, made, clock::new_id()) {
+                // `{who}`: whose rota turn today is, when the clock knows the date.
+                let who = settings
+                    .rota
+                    .as_ref()
+                    .filter(|_| made.trusted)
+                    .and_then(|r| r.whose_turn(&[], made.now, &settings.time_zone));
+                if let Some(d) = settings.actions.draft(action, made, clock::new_id(), who) {
                     log::info!("{} → {action}: announcing {}", gesture.name(), d.id);
                     announced = Some(d.id.clone());
                     deliveries.announce(d);

@@ -63,6 +63,24 @@ impl Rota {
         self.people.iter().position(|p| p.name == name)
     }
 
+    /// Whose turn it is at `now` (the local date in `tz`), if one falls on that day.
+    /// The caller passes a trusted clock only: an unset clock knows no date.
+    pub fn whose_turn(
+        &self,
+        changes: &[Change],
+        now: jiff::Timestamp,
+        tz: &jiff::tz::TimeZone,
+    ) -> Option<&str> {
+        let today = now.to_zoned_datetime(tz.clone()).date();
+        self.turn_on(changes, today).map(|p| p.name.as_str())
+    }
+
+    /// Whose turn falls on `date`, if one does.
+    pub fn turn_on(&self, changes: &[Change], date: Date) -> Option<&Person> {
+        let turn = self.turns(changes, date, 1).into_iter().next()?;
+        (turn.date == date).then(|| &self.people[turn.person])
+    }
+
     /// The turns from the first on or after `from`, as many as `count`, with `changes`
     /// applied. Empty when nobody is on the rota.
     pub fn turns(&self, changes: &[Change], from: Date, count: usize) -> Vec<Turn> {
