@@ -77,6 +77,18 @@ pub enum GestureKind {
 }
 
 impl GestureKind {
+    /// Every kind, in the order configs and summaries list them.
+    pub const ALL: [GestureKind; 3] = [
+        GestureKind::Press,
+        GestureKind::LongPress,
+        GestureKind::DoublePress,
+    ];
+
+    /// The kind called `name` in configs and event lines.
+    pub fn from_name(name: &str) -> Option<GestureKind> {
+        GestureKind::ALL.into_iter().find(|g| g.name() == name)
+    }
+
     /// The name used in config keys and event lines.
     pub fn name(self) -> &'static str {
         match self {

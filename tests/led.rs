@@ -153,10 +153,7 @@ async fn a_press_in_the_cooldown_shows_no() {
     let r = Receiver::start().await;
     let sinks = [("hook", r.url("/hook"))];
     let setup = Setup::with(&sinks, "", LED);
-    let text = std::fs::read_to_string(&setup.config)
-        .expect("config")
-        .replace("cooldown_s = 0", "cooldown_s = 600");
-    std::fs::write(&setup.config, text).expect("config");
+    setup.edit_config("cooldown_s = 0", "cooldown_s = 600");
     // The second press comes after the first's flash is over (2.4 s from its
     // delivery, even on a busy machine).
     let lines = run(

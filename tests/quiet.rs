@@ -21,13 +21,10 @@ async fn a_press_in_quiet_hours_is_ignored_and_a_bypass_long_press_is_delivered(
         (hour + 1) % 24
     );
     let setup = Setup::with(&[("hook", r.url("/hook"))], "", &quiet);
-    let text = std::fs::read_to_string(&setup.config)
-        .expect("config")
-        .replace(
-            "press = \"arrival\"",
-            "press = \"arrival\"\nlong_press = \"arrival\"",
-        );
-    std::fs::write(&setup.config, text).expect("config");
+    setup.edit_config(
+        "press = \"arrival\"",
+        "press = \"arrival\"\nlong_press = \"arrival\"",
+    );
 
     let mut daemon = setup.start(1);
     daemon.send("press\n");

@@ -19,13 +19,10 @@ async fn a_press_on_alices_turn_says_alice_brought_the_doughnuts() {
          [[rota.people]]\nname = \"Alice\"\n[[rota.people]]\nname = \"Bob\"\n"
     );
     let setup = Setup::with(&[("hook", r.url("/hook"))], "", &extra);
-    let text = std::fs::read_to_string(&setup.config)
-        .expect("config")
-        .replace(
-            "subject = \"Doughnuts\"",
-            "subject = \"{who} brought doughnuts to the {device}\"",
-        );
-    std::fs::write(&setup.config, text).expect("config");
+    setup.edit_config(
+        "subject = \"Doughnuts\"",
+        "subject = \"{who} brought doughnuts to the {device}\"",
+    );
 
     let mut daemon = setup.start(1);
     daemon.send("press\n");

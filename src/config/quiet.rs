@@ -43,31 +43,31 @@ pub fn parse_time(text: &str) -> Option<Time> {
     Time::new(h.parse().ok()?, m.parse().ok()?, 0, 0).ok()
 }
 
+/// The days by their full names, as configs write them (or their first three
+/// letters) and messages show them.
+const DAYS: [(&str, Weekday); 7] = [
+    ("monday", Weekday::Monday),
+    ("tuesday", Weekday::Tuesday),
+    ("wednesday", Weekday::Wednesday),
+    ("thursday", Weekday::Thursday),
+    ("friday", Weekday::Friday),
+    ("saturday", Weekday::Saturday),
+    ("sunday", Weekday::Sunday),
+];
+
 /// A day name: `mon` or `monday`, any case.
 pub fn parse_day(text: &str) -> Option<Weekday> {
     let lower = text.to_ascii_lowercase();
-    let days = [
-        ("monday", Weekday::Monday),
-        ("tuesday", Weekday::Tuesday),
-        ("wednesday", Weekday::Wednesday),
-        ("thursday", Weekday::Thursday),
-        ("friday", Weekday::Friday),
-        ("saturday", Weekday::Saturday),
-        ("sunday", Weekday::Sunday),
-    ];
-    days.into_iter()
+    DAYS.into_iter()
         .find(|(name, _)| lower == *name || lower == name[..3])
         .map(|(_, day)| day)
 }
 
-fn parse_gesture(text: &str) -> Option<GestureKind> {
-    [
-        GestureKind::Press,
-        GestureKind::LongPress,
-        GestureKind::DoublePress,
-    ]
-    .into_iter()
-    .find(|g| g.name() == text)
+/// The day's full name, lower case.
+pub fn day_name(day: Weekday) -> &'static str {
+    DAYS.into_iter()
+        .find(|&(_, d)| d == day)
+        .map_or("", |(name, _)| name)
 }
 
 impl QuietHoursConfig {
@@ -116,7 +116,7 @@ impl QuietHoursConfig {
         }
         let mut bypass = Vec::new();
         for gesture in &self.bypass {
-            match parse_gesture(gesture) {
+            match GestureKind::from_name(gesture) {
                 Some(g) => bypass.push(g),
                 None => problems.push(QuietProblem {
                     key: "bypass",

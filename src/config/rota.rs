@@ -3,10 +3,10 @@
 //! One parser serves validation (which names the key that is wrong, at its line) and
 //! the settings (made from a valid config only).
 
-use jiff::civil::{Date, Weekday};
+use jiff::civil::Date;
 use serde::Deserialize;
 
-use super::quiet::{parse_day, parse_time};
+use super::quiet::{day_name, parse_day, parse_time};
 use super::validate::KeyPart;
 use crate::core::schedule::reminders::RemindAt;
 use crate::core::schedule::{Person, Rota};
@@ -81,18 +81,6 @@ pub fn parse_remind(text: &str) -> Option<RemindAt> {
     })
 }
 
-fn weekday_name(day: Weekday) -> &'static str {
-    match day {
-        Weekday::Monday => "monday",
-        Weekday::Tuesday => "tuesday",
-        Weekday::Wednesday => "wednesday",
-        Weekday::Thursday => "thursday",
-        Weekday::Friday => "friday",
-        Weekday::Saturday => "saturday",
-        Weekday::Sunday => "sunday",
-    }
-}
-
 fn problem(path: Vec<KeyPart>, message: String) -> RotaProblem {
     RotaProblem { path, message }
 }
@@ -142,9 +130,9 @@ impl RotaConfig {
                 key(&["rota", "start"]),
                 format!(
                     "`rota.start` = {start} is a {}, but turns fall on a {}; give the date of the first {} turn",
-                    weekday_name(start.weekday()),
-                    weekday_name(day),
-                    weekday_name(day)
+                    day_name(start.weekday()),
+                    day_name(day),
+                    day_name(day)
                 ),
             )),
             _ => {}
@@ -213,6 +201,8 @@ impl RotaConfig {
 
 #[cfg(test)]
 mod tests {
+    use jiff::civil::Weekday;
+
     use super::*;
 
     fn config(text: &str) -> RotaConfig {

@@ -55,11 +55,7 @@ pub fn summary(c: &Config) -> String {
     if let Some(led) = &c.led {
         let _ = writeln!(out, "led: GPIO {} (active {})", led.pin, active(led.active));
     }
-    for kind in [
-        GestureKind::Press,
-        GestureKind::LongPress,
-        GestureKind::DoublePress,
-    ] {
+    for kind in GestureKind::ALL {
         if let Some(action) = c.action_for(kind) {
             let cooldown = c.actions.get(action).map_or(0, |a| a.cooldown_s);
             let _ = writeln!(

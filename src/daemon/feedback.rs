@@ -25,25 +25,23 @@ pub struct LedFeedback {
 impl LedFeedback {
     /// Starts with the LED at the steady state for `armed`.
     pub fn new(
-        mut led: Box<dyn LedOutput>,
+        led: Box<dyn LedOutput>,
         has_arm_switch: bool,
         armed: bool,
         sinks: Vec<String>,
         now: Duration,
     ) -> LedFeedback {
         let core = Feedback::new(has_arm_switch, armed, now);
-        let mut failing = false;
-        if let Err(err) = led.set(core.on()) {
-            log::warn!("the feedback LED: {err}; presses are still announced");
-            failing = true;
-        }
-        LedFeedback {
+        let on = core.on();
+        let mut feedback = LedFeedback {
             core,
             led,
             sinks,
             changes: Vec::new(),
-            failing,
-        }
+            failing: false,
+        };
+        feedback.set_pin(on);
+        feedback
     }
 
     /// A pipeline event: arming, and gestures taken or ignored. `announced` is the id
@@ -95,7 +93,13 @@ impl LedFeedback {
             })?;
         }
         // Only the latest level matters to the pin (steps served late are history).
-        match self.led.set(last.on) {
+        self.set_pin(last.on);
+        Ok(())
+    }
+
+    /// Sets the pin; a failure is logged once until the pin works again.
+    fn set_pin(&mut self, on: bool) {
+        match self.led.set(on) {
             Ok(()) => self.failing = false,
             Err(err) if !self.failing => {
                 log::warn!("the feedback LED: {err}; presses are still announced");
@@ -103,6 +107,5 @@ impl LedFeedback {
             }
             Err(_) => {}
         }
-        Ok(())
     }
 }

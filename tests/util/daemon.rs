@@ -52,6 +52,13 @@ impl Setup {
         }
     }
 
+    /// Replaces `from` with `to` in the config (it must be there).
+    pub fn edit_config(&self, from: &str, to: &str) {
+        let text = std::fs::read_to_string(&self.config).expect("config");
+        assert!(text.contains(from), "the config has no `{from}`:\n{text}");
+        std::fs::write(&self.config, text.replace(from, to)).expect("config");
+    }
+
     pub fn state(&self) -> PathBuf {
         self.state.clone()
     }

@@ -186,23 +186,32 @@ impl Feedback {
     /// Serves every deadline up to `now`, each change stamped with its own time;
     /// returns the time it got to (never before the latest one seen).
     pub fn advance(&mut self, now: Duration, out: &mut Vec<LedChange>) -> Duration {
-        while let Some(due) = self.deadline().filter(|&due| due <= now) {
-            self.now = due;
-            self.settle(due, out);
-        }
-        self.now = self.now.max(now);
-        self.now
+        self.serve_until(now, true, out)
     }
 
     /// Before an input at `at`: serves the deadlines before it (one exactly at `at` is
     /// judged after the input, so a pattern that ends or steps just then cannot make a
     /// zero-length blip); returns the time of the input (never before the latest seen).
     fn catch_up(&mut self, at: Duration, out: &mut Vec<LedChange>) -> Duration {
-        while let Some(due) = self.deadline().filter(|&due| due < at) {
+        self.serve_until(at, false, out)
+    }
+
+    /// Serves the deadlines before `limit` (and at it, when `inclusive`), each change
+    /// stamped with its own time; returns the time it got to.
+    fn serve_until(
+        &mut self,
+        limit: Duration,
+        inclusive: bool,
+        out: &mut Vec<LedChange>,
+    ) -> Duration {
+        while let Some(due) = self
+            .deadline()
+            .filter(|&due| due < limit || (inclusive && due == limit))
+        {
             self.now = due;
             self.settle(due, out);
         }
-        self.now = self.now.max(at);
+        self.now = self.now.max(limit);
         self.now
     }
 
